@@ -1,0 +1,32 @@
+# make serve  — run the server with the sandbox banks and the demo TPP on SQLite
+# make test   — install everything the suite needs and run it on SQLite and PostgreSQL
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip --disable-pip-version-check -q
+
+.PHONY: serve test test-sqlite bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test]'
+	touch $@ $(VENV)/.runtime
+
+serve: $(VENV)/.runtime
+	$(BIN)/webview-bridge serve --demo
+
+test: $(VENV)/.test
+	scripts/install-system-deps.sh
+	$(BIN)/python -m pytest
+
+test-sqlite: $(VENV)/.test
+	$(BIN)/python -m pytest --db sqlite
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache

@@ -1,0 +1,174 @@
+"""The test rig: every database test runs on SQLite and on a real PostgreSQL; servers are
+real uvicorn on loopback; browsers are Debian's Chromium on a phone profile; time is a
+ManualClock the test moves."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from webview_bridge.app import create_app
+from webview_bridge.clock import ManualClock
+from webview_bridge.domain.apps import ROLE_CHOICES
+from webview_bridge.settings import Settings, normalise_database_url
+from webview_bridge.store import apps as app_store
+from webview_bridge.store.apps import NewAppCredentials
+from webview_bridge.store.database import Database
+from tests.support.live import LiveServer, start_live_server
+from tests.support.postgres import ThrowawayPostgres
+
+DATABASES = ("sqlite", "postgresql")
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+CHROMIUM = next((p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if os.path.exists(p)), None)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", choices=(*DATABASES, "both"), default="both", help="which databases to test on")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--db")
+        kinds = DATABASES if chosen == "both" else (chosen,)
+        only = metafunc.definition.get_closest_marker("databases")
+        if only is not None:  # browser tests drive pages, not storage: one database is enough
+            kinds = tuple(k for k in kinds if k in only.args) or only.args[:1]
+        metafunc.parametrize("database_kind", kinds, scope="session")
+
+
+# --- databases -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    if os.environ.get("WVB_TEST_POSTGRES_URL"):
+        yield os.environ["WVB_TEST_POSTGRES_URL"]
+        return
+    cluster = ThrowawayPostgres()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+def _admin(server_url: str):
+    return create_engine(normalise_database_url(server_url), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server_url: str) -> str:
+    """A migrated database that every PostgreSQL test clones (CREATE DATABASE … TEMPLATE is fast)."""
+    admin = _admin(postgres_server_url)
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS wvb_template WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE wvb_template"))
+    admin.dispose()
+    url = postgres_server_url.rsplit("/", 1)[0] + "/wvb_template"
+    db = Database(normalise_database_url(url))
+    db.upgrade()
+    db.dispose()
+    return "wvb_template"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def database_url(database_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for this test."""
+    if database_kind == "sqlite":
+        path = tmp_path / "wvb.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server_url = request.getfixturevalue("postgres_server_url")
+    template = request.getfixturevalue("postgres_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _admin(server_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield normalise_database_url(server_url.rsplit("/", 1)[0] + f"/{name}")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+# --- the server ----------------------------------------------------------------------------
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: ManualClock):
+    return create_app(settings, clock)
+
+
+@pytest.fixture
+def server(app) -> Iterator[LiveServer]:
+    live = start_live_server(app)
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def http(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def register_app(app) -> Callable[..., NewAppCredentials]:
+    """Registers an app the way `webview-bridge apps create` does."""
+    runtime = app.state.runtime
+
+    def register(role: str = "tpp", **options: Any) -> NewAppCredentials:
+        options.setdefault("name", f"Test {role} app")
+        options.setdefault("redirect_urls", ("https://tpp.example/callback",))
+        return app_store.create(runtime.db, runtime.keyring, runtime.clock, roles=ROLE_CHOICES[role], **options)
+
+    return register
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if CHROMIUM is None:
+        raise RuntimeError("Debian's Chromium is not installed: run `make test`, which installs it")
+    args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": args}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any], playwright: Any) -> dict[str, Any]:
+    phone = {k: v for k, v in playwright.devices["Pixel 7"].items() if k != "default_browser_type"}
+    return {**browser_context_args, **phone}
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """Where a test keeps its screenshots (kept after the run)."""
+    folder = ARTIFACTS / request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,75 @@
+"""The server's common behaviour: health, the OpenAPI document, errors, trace ids, logs."""
+
+import json
+import logging
+
+from webview_bridge.runtime import Runtime
+from webview_bridge.settings import Settings
+
+
+def test_healthz_answers_once_storage_does(http):
+    response = http.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_openapi_is_3_1_and_generated_from_the_routes(http):
+    spec = http.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.1")
+    assert "get" in spec["paths"]["/healthz"]
+    assert spec["paths"]["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Health"
+    }
+
+
+def test_unknown_path_and_wrong_method_answer_the_error_shape(http):
+    missing = http.get("/no-such-thing")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": {"code": "not_found", "message": "no such endpoint"}}
+    wrong = http.delete("/healthz")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_oversized_body_is_413_in_the_error_shape(http, app):
+    limit = app.state.runtime.settings.max_body_bytes
+    response = http.post("/healthz", content=b"x" * (limit + 1), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "body_too_large"
+
+
+def test_trace_id_is_echoed_when_valid_and_replaced_when_not(http):
+    assert http.get("/healthz", headers={"X-Trace-Id": "abc-123"}).headers["X-Trace-Id"] == "abc-123"
+    replaced = http.get("/healthz", headers={"X-Trace-Id": "bad id\twith spaces"}).headers["X-Trace-Id"]
+    assert replaced and replaced != "bad id\twith spaces"
+    assert http.get("/nope").headers["X-Trace-Id"]
+
+
+def test_each_request_logs_one_json_line_with_route_not_path(http, caplog):
+    with caplog.at_level(logging.INFO, logger="webview_bridge.access"):
+        http.get("/healthz", headers={"X-Trace-Id": "log-check"})
+    lines = [r for r in caplog.records if getattr(r, "fields", {}).get("trace_id") == "log-check"]
+    assert len(lines) == 1
+    fields = lines[0].fields
+    assert fields["route"] == "/healthz" and fields["status"] == 200 and fields["method"] == "GET"
+    assert fields["duration_ms"] >= 0
+    from webview_bridge.logs import JsonFormatter
+
+    assert json.loads(JsonFormatter().format(lines[0]))["trace_id"] == "log-check"
+
+
+def test_home_page_is_html(http):
+    response = http.get("/")
+    assert response.status_code == 200
+    assert "text/html" in response.headers["content-type"]
+    assert "<h1>webview-bridge</h1>" in response.text
+
+
+def test_every_instance_on_one_database_shares_the_generated_keys(database_url, clock):
+    first = Runtime.open(Settings(database_url=database_url), clock)
+    second = Runtime.open(Settings(database_url=database_url), clock)
+    assert first.keyring.keys == second.keyring.keys
+    configured = Runtime.open(Settings(database_url=database_url, secret_keys=("e" * 40,)), clock)
+    assert configured.keyring.keys == ("e" * 40,)
+    for runtime in (first, second, configured):
+        runtime.close()

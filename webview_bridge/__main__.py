@@ -1,0 +1,3 @@
+from webview_bridge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""GET /healthz and GET /openapi.json."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel
+from webview_bridge.errors import ApiError
+from webview_bridge.openapi import build_openapi
+from webview_bridge.store.database import DatabaseError
+
+
+class Health(ResponseModel):
+    status: str
+
+
+async def healthz(request: Request) -> JSONResponse:
+    try:
+        await run_in_threadpool(request.app.state.runtime.db.ping)
+    except DatabaseError:
+        raise ApiError(503, "storage_unavailable", "storage does not answer")
+    return JSONResponse({"status": "ok"})
+
+
+async def openapi(request: Request) -> JSONResponse:
+    state = request.app.state
+    if getattr(state, "openapi", None) is None:
+        state.openapi = build_openapi(request.app.routes)
+    return JSONResponse(state.openapi)
+
+
+routes = [
+    ApiRoute("/healthz", healthz, methods=["GET"], operation=Operation("Storage answers", responses={200: Health})),
+    ApiRoute("/openapi.json", openapi, methods=["GET"], operation=Operation("This document", responses={200: None})),
+]

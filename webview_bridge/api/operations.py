@@ -1,0 +1,89 @@
+"""Declared JSON operations: the route table carries each endpoint's models, and
+/openapi.json is generated from it, so the document cannot drift from the code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from webview_bridge.errors import ApiError, from_validation_error
+
+T = TypeVar("T")
+
+
+class StrictModel(BaseModel):
+    """Request bodies: strict types, unknown fields refused (PROTOCOL §1)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    # None: anyone. "app": any app's bearer token. "tpp" / "bank": an app with that role.
+    auth: str | None = None
+    body: Any = None
+    query: type[BaseModel] | None = None
+    responses: Mapping[int, Any] = field(default_factory=dict)
+    form_body: type[BaseModel] | None = None
+    tags: Sequence[str] = ()
+
+
+class ApiRoute(Route):
+    def __init__(
+        self, path: str, endpoint: Callable[..., Any], *, methods: list[str], operation: Operation
+    ) -> None:
+        super().__init__(path, endpoint, methods=methods)
+        self.operation = operation
+
+
+_adapters: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    if kind not in _adapters:
+        _adapters[kind] = TypeAdapter(kind)
+    return _adapters[kind]
+
+
+async def parse_body(request: Request, kind: type[T] | Any) -> T:
+    """The request body as `kind`, or the protocol's 400 naming what is wrong."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    raw = await request.body()
+    try:
+        return _adapter(kind).validate_json(raw, strict=True)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+
+
+def parse_query(request: Request, kind: type[T]) -> T:
+    """Query strings are text, so numbers and booleans are parsed from it (lax), unknown names refused."""
+    params: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name in params:
+            raise ApiError(400, "invalid_value", f"{name} is given more than once", name)
+        params[name] = value
+    try:
+        return _adapter(kind).validate_python(params, strict=False)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+
+
+def json_response(model: BaseModel | Sequence[BaseModel], status: int = 200, **kwargs: Any) -> JSONResponse:
+    if isinstance(model, BaseModel):
+        content: Any = model.model_dump(mode="json", exclude_none=False)
+    else:
+        content = [m.model_dump(mode="json") for m in model]
+    return JSONResponse(content, status_code=status, **kwargs)

@@ -1,0 +1,77 @@
+"""create_app(settings) -> Starlette: the route table is the map of the product."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from webview_bridge.api import health
+from webview_bridge.clock import Clock
+from webview_bridge.errors import ApiError
+from webview_bridge.middleware import BodyLimitMiddleware, TraceMiddleware
+from webview_bridge.resources import STATIC_DIR
+from webview_bridge.runtime import Runtime
+from webview_bridge.settings import Settings
+from webview_bridge.web import home
+from webview_bridge.web.templating import is_page_path, make_templates, render
+
+log = logging.getLogger("webview_bridge")
+
+
+def _error_page(request: Request, error: ApiError) -> Response:
+    return render(request, "error.html", {"error": error}, status=error.status)
+
+
+async def _on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return _error_page(request, exc) if is_page_path(request.url.path) else exc.response()
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    codes = {404: ("not_found", "no such endpoint"), 405: ("method_not_allowed", "method not allowed here")}
+    code, message = codes.get(exc.status_code, ("http_error", str(exc.detail)))
+    return await _on_api_error(request, ApiError(exc.status_code, code, message, headers=exc.headers))
+
+
+async def _on_crash(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc, extra={"fields": {"trace_id": request.state.trace_id}})
+    error = ApiError(500, "server_error", "something went wrong on our side; quote the X-Trace-Id")
+    response = await _on_api_error(request, error)
+    response.headers["X-Trace-Id"] = request.state.trace_id
+    return response
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
+    runtime = Runtime.open(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = Starlette(
+        routes=[
+            *home.routes,
+            *health.routes,
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        middleware=[
+            Middleware(TraceMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        exception_handlers={ApiError: _on_api_error, HTTPException: _on_http_exception, Exception: _on_crash},
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.templates = make_templates(settings.templates_dir)
+    return app

@@ -1,0 +1,202 @@
+"""webview-bridge serve | apps … | db upgrade | keys rotate (PROTOCOL §2, §10)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from webview_bridge import __version__
+from webview_bridge.domain.apps import ROLE_CHOICES, validate_app_name, validate_embed_origin, validate_redirect_url
+from webview_bridge.runtime import Runtime
+from webview_bridge.settings import Settings, SettingsError, settings_from_env
+from webview_bridge.store import apps as app_store
+from webview_bridge.store import server_keys
+from webview_bridge.store.database import Database, DatabaseError
+
+
+class CliError(Exception):
+    """Ends the command with one line on stderr and exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not a usage dump
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database", metavar="URL", help="SQLAlchemy or postgresql:// URL (env WEBVIEW_BRIDGE_DATABASE_URL)")
+
+    parser = _Parser(prog="webview-bridge", description="Open-banking consent server for in-app WebViews.")
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = commands.add_parser("serve", parents=[common], help="serve the API and the pages")
+    serve.add_argument("--host", default=None, help="default 127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="default 8000")
+    serve.add_argument("--public-url", metavar="URL", help="base URL browsers and TPPs use (env WEBVIEW_BRIDGE_PUBLIC_URL)")
+    serve.add_argument("--demo", action="store_true", help="also register and mount the demo TPP at /demo")
+    serve.add_argument("--templates", metavar="DIR", type=Path, help="templates here override the built-in ones by name")
+
+    apps = commands.add_parser("apps", help="register and manage apps").add_subparsers(
+        dest="apps_command", required=True, parser_class=_Parser
+    )
+    create = apps.add_parser("create", parents=[common], help="register an app; prints its secrets once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=sorted(ROLE_CHOICES))
+    create.add_argument("--redirect-url", action="append", default=[], metavar="URL")
+    create.add_argument("--bank-id", metavar="BANK")
+    create.add_argument("--independent-activation", action="store_true")
+    create.add_argument("--embed-origin", metavar="ORIGIN")
+    create.add_argument("--json", action="store_true")
+    listing = apps.add_parser("list", parents=[common], help="list apps (never their secrets)")
+    listing.add_argument("--json", action="store_true")
+    rotate = apps.add_parser("rotate-secret", parents=[common], help="replace an app's secret")
+    rotate.add_argument("app_id")
+    rotate.add_argument("--json", action="store_true")
+    rotate_cb = apps.add_parser("rotate-callback-secret", parents=[common], help="add a newer callback secret")
+    rotate_cb.add_argument("app_id")
+    rotate_cb.add_argument("--retire-old", action="store_true", help="older callback secrets stop verifying")
+    rotate_cb.add_argument("--json", action="store_true")
+
+    db = commands.add_parser("db", help="database").add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db.add_parser("upgrade", parents=[common], help="apply migrations")
+    keys = commands.add_parser("keys", help="server keys").add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
+    keys.add_parser("rotate", parents=[common], help="add a newer server key")
+    return parser
+
+
+def _print(args: argparse.Namespace, payload: dict[str, Any], human: str) -> None:
+    print(json.dumps(payload) if getattr(args, "json", False) else human)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return settings_from_env(
+        database_url=args.database,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        public_url=getattr(args, "public_url", None),
+        demo=getattr(args, "demo", None) or None,
+        templates_dir=getattr(args, "templates", None),
+    )
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from webview_bridge import logs
+    from webview_bridge.app import create_app
+
+    settings = _settings(args)
+    logs.configure()
+    app = create_app(settings)
+    logs.event("serving", url=settings.base_url, database=app.state.runtime.db.safe_url)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        access_log=False,
+        server_header=False,
+        log_level="warning",
+    )
+
+
+def _apps_create(args: argparse.Namespace) -> None:
+    try:
+        name = validate_app_name(args.name)
+        redirect_urls = tuple(dict.fromkeys(validate_redirect_url(u) for u in args.redirect_url))
+        embed_origin = validate_embed_origin(args.embed_origin) if args.embed_origin else None
+    except ValueError as exc:
+        raise CliError(str(exc))
+    roles = ROLE_CHOICES[args.role]
+    if args.bank_id and "bank" not in roles:
+        raise CliError("--bank-id is only for apps with the bank role")
+    if args.independent_activation and "bank" not in roles:
+        raise CliError("--independent-activation is only for apps with the bank role")
+    runtime = Runtime.open(_settings(args))
+    created = app_store.create(
+        runtime.db, runtime.keyring, runtime.clock,
+        name=name, roles=roles, redirect_urls=redirect_urls, bank_id=args.bank_id,
+        independent_activation=args.independent_activation, embed_origin=embed_origin,
+    )
+    payload = {"app_id": created.app_id, "app_secret": created.app_secret, "callback_secret": created.callback_secret}
+    human = "\n".join(f"{k}: {v}" for k, v in payload.items()) + "\nThe secrets are shown only now: keep them."
+    _print(args, payload, human)
+
+
+def _apps_list(args: argparse.Namespace) -> None:
+    runtime = Runtime.open(_settings(args))
+    rows = [
+        {
+            "app_id": a.id, "name": a.name, "roles": sorted(a.roles), "redirect_urls": list(a.redirect_urls),
+            "bank_id": a.bank_id, "independent_activation": a.independent_activation,
+            "embed_origin": a.embed_origin, "created_at": a.created_at.isoformat(),
+        }
+        for a in app_store.list_all(runtime.db)
+    ]
+    if args.json:
+        print(json.dumps({"apps": rows}))
+    else:
+        for row in rows:
+            print(f"{row['app_id']}  {','.join(row['roles']):8}  {row['name']}")
+
+
+def _apps_rotate_secret(args: argparse.Namespace) -> None:
+    runtime = Runtime.open(_settings(args))
+    secret = app_store.rotate_secret(runtime.db, runtime.keyring, args.app_id)
+    if secret is None:
+        raise CliError(f"no app {args.app_id!r}")
+    _print(args, {"app_id": args.app_id, "app_secret": secret}, f"app_secret: {secret}\nThe old secret no longer works.")
+
+
+def _apps_rotate_callback_secret(args: argparse.Namespace) -> None:
+    runtime = Runtime.open(_settings(args))
+    secret = app_store.rotate_callback_secret(runtime.db, runtime.keyring, runtime.clock, args.app_id, retire_old=args.retire_old)
+    if secret is None:
+        raise CliError(f"no app {args.app_id!r}")
+    note = "Older callback secrets no longer verify." if args.retire_old else "Older callback secrets still verify."
+    _print(args, {"app_id": args.app_id, "callback_secret": secret}, f"callback_secret: {secret}\n{note}")
+
+
+def _db_upgrade(args: argparse.Namespace) -> None:
+    db = Database(_settings(args).database_url)
+    db.ping()
+    db.upgrade()
+    print(f"database at revision {db.current_revision()}")
+
+
+def _keys_rotate(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    if settings.secret_keys:
+        raise CliError("keys come from WEBVIEW_BRIDGE_SECRET_KEYS: append a new key there instead")
+    runtime = Runtime.open(settings)
+    count = server_keys.rotate(runtime.db, runtime.clock)
+    print(f"added a new server key; {count} keys, the newest signs and encrypts")
+
+
+_COMMANDS = {
+    ("serve", None): _serve,
+    ("apps", "create"): _apps_create,
+    ("apps", "list"): _apps_list,
+    ("apps", "rotate-secret"): _apps_rotate_secret,
+    ("apps", "rotate-callback-secret"): _apps_rotate_callback_secret,
+    ("db", "upgrade"): _db_upgrade,
+    ("keys", "rotate"): _keys_rotate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    sub = getattr(args, f"{args.command}_command", None)
+    try:
+        _COMMANDS[(args.command, sub)](args)
+    except (CliError, SettingsError, DatabaseError) as exc:
+        print(f"webview-bridge: error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""The rules, as plain functions over plain data: no HTTP, no SQL."""

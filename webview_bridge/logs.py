@@ -1,0 +1,38 @@
+"""Structured logs: one JSON object per line. Nothing secret is ever passed to a log call."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+ACCESS = logging.getLogger("webview_bridge.access")
+EVENTS = logging.getLogger("webview_bridge")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, separators=(",", ":"), default=str)
+
+
+def configure(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("webview_bridge")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def event(message: str, **fields: Any) -> None:
+    EVENTS.info(message, extra={"fields": fields})

@@ -1,0 +1,53 @@
+"""What every handler needs: settings, the clock, the database and the server keys."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from webview_bridge.clock import Clock, SystemClock
+from webview_bridge.security.keyring import Keyring
+from webview_bridge.settings import Settings
+from webview_bridge.store import apps as app_store
+from webview_bridge.store import server_keys
+from webview_bridge.store.database import Database
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    db: Database
+    keyring: Keyring
+    _reload_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> Runtime:
+        clock = clock or SystemClock()
+        db = Database(settings.database_url)
+        if migrate:
+            db.prepare_for_serving()
+        else:
+            db.ping()
+        return cls(settings, clock, db, Keyring(_load_keys(settings, db, clock)))
+
+    def reload_keys(self) -> None:
+        """Another instance may have run `keys rotate`: pick up the keys it added."""
+        with self._reload_lock:
+            self.keyring = Keyring(_load_keys(self.settings, self.db, self.clock))
+
+    def callback_secrets(self, app_id: str) -> list[str]:
+        try:
+            return app_store.callback_secret_list(self.db, self.keyring, app_id)
+        except KeyError:
+            self.reload_keys()
+            return app_store.callback_secret_list(self.db, self.keyring, app_id)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def _load_keys(settings: Settings, db: Database, clock: Clock) -> tuple[str, ...]:
+    if settings.secret_keys:
+        return settings.secret_keys
+    return server_keys.load_or_create(db, clock)

@@ -1,0 +1,1 @@
+"""Pure security functions: keyed hashing, encryption at rest, signing keys."""

@@ -1,0 +1,1 @@
+"""Storage: the schema, the database handle, and one repository module per aggregate."""

@@ -1,0 +1,132 @@
+"""Apps and their callback secrets. Secrets leave this module only at creation or rotation."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from webview_bridge.clock import Clock
+from webview_bridge.domain.apps import App
+from webview_bridge.ids import new_id, new_secret
+from webview_bridge.security.keyring import Keyring
+from webview_bridge.store.database import Database
+from webview_bridge.store.schema import apps, callback_secrets
+
+
+@dataclass(frozen=True)
+class NewAppCredentials:
+    app_id: str
+    app_secret: str
+    callback_secret: str
+
+
+def _to_app(row: Any) -> App:
+    return App(
+        id=row.id,
+        name=row.name,
+        roles=frozenset(row.roles.split()),
+        redirect_urls=tuple(row.redirect_urls),
+        bank_id=row.bank_id,
+        independent_activation=row.independent_activation,
+        embed_origin=row.embed_origin,
+        created_at=row.created_at,
+    )
+
+
+_APP_COLUMNS = [c for c in apps.c if c.name != "secret_hash"]
+
+
+def create(
+    db: Database,
+    keyring: Keyring,
+    clock: Clock,
+    *,
+    name: str,
+    roles: frozenset[str],
+    redirect_urls: tuple[str, ...] = (),
+    bank_id: str | None = None,
+    independent_activation: bool = False,
+    embed_origin: str | None = None,
+) -> NewAppCredentials:
+    app_id, app_secret, callback_secret = new_id("app"), new_secret(), new_secret()
+    now = clock.now()
+    with db.write() as conn:
+        conn.execute(
+            insert(apps).values(
+                id=app_id,
+                name=name,
+                roles=" ".join(sorted(roles)),
+                secret_hash=keyring.hash(app_secret),
+                redirect_urls=list(redirect_urls),
+                bank_id=bank_id,
+                independent_activation=independent_activation,
+                embed_origin=embed_origin,
+                created_at=now,
+            )
+        )
+        _add_callback_secret(conn, keyring, app_id, callback_secret, clock)
+    return NewAppCredentials(app_id, app_secret, callback_secret)
+
+
+def get(db: Database, app_id: str) -> App | None:
+    with db.read() as conn:
+        row = conn.execute(select(*_APP_COLUMNS).where(apps.c.id == app_id)).first()
+    return _to_app(row) if row else None
+
+
+def list_all(db: Database) -> list[App]:
+    with db.read() as conn:
+        return [_to_app(r) for r in conn.execute(select(*_APP_COLUMNS).order_by(apps.c.created_at, apps.c.id))]
+
+
+def authenticate(db: Database, keyring: Keyring, app_id: str, app_secret: str) -> App | None:
+    """The app, if the secret is its current one. Same work whether or not the app exists."""
+    with db.read() as conn:
+        row = conn.execute(select(apps).where(apps.c.id == app_id)).first()
+    expected = row.secret_hash if row else "0" * 64
+    if hmac.compare_digest(expected, keyring.hash(app_secret)) and row is not None:
+        return _to_app(row)
+    return None
+
+
+def rotate_secret(db: Database, keyring: Keyring, app_id: str) -> str | None:
+    secret = new_secret()
+    with db.write() as conn:
+        done = conn.execute(update(apps).where(apps.c.id == app_id).values(secret_hash=keyring.hash(secret)))
+    return secret if done.rowcount == 1 else None
+
+
+def rotate_callback_secret(
+    db: Database, keyring: Keyring, clock: Clock, app_id: str, *, retire_old: bool = False
+) -> str | None:
+    """Add a newer callback secret (it signs from now on); older ones verify until retired."""
+    secret = new_secret()
+    with db.write() as conn:
+        if conn.execute(select(apps.c.id).where(apps.c.id == app_id)).first() is None:
+            return None
+        if retire_old:
+            conn.execute(update(callback_secrets).where(callback_secrets.c.app_id == app_id).values(retired=True))
+        _add_callback_secret(conn, keyring, app_id, secret, clock)
+    return secret
+
+
+def callback_secret_list(db: Database, keyring: Keyring, app_id: str) -> list[str]:
+    """The app's live callback secrets, oldest first: the last one signs, all verify."""
+    with db.read() as conn:
+        rows = conn.execute(
+            select(callback_secrets.c.ciphertext)
+            .where(callback_secrets.c.app_id == app_id, callback_secrets.c.retired.is_(False))
+            .order_by(callback_secrets.c.id)
+        ).scalars()
+        return [keyring.decrypt(c) for c in rows]
+
+
+def _add_callback_secret(conn: Connection, keyring: Keyring, app_id: str, secret: str, clock: Clock) -> None:
+    conn.execute(
+        insert(callback_secrets).values(
+            app_id=app_id, ciphertext=keyring.encrypt(secret), created_at=clock.now(), retired=False
+        )
+    )

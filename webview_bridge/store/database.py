@@ -1,0 +1,130 @@
+"""The database handle: one engine, read and write transactions, migrations.
+
+SQLite runs in WAL mode and every write transaction starts with BEGIN IMMEDIATE, so two
+writers queue on the lock instead of failing half-way when a read lock would need upgrading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant will do: every instance that migrates takes the same PostgreSQL advisory lock.
+MIGRATION_LOCK_ID = 0x57564221
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used; the message says why, without the password."""
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()
+        if self.dialect == "sqlite":
+            self.engine = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8, max_overflow=16
+            )
+            event.listen(self.engine, "connect", _sqlite_on_connect)
+            event.listen(self.engine, "begin", _sqlite_on_begin)
+        else:
+            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that will write: committed on success, rolled back on any exception."""
+        with self.engine.connect().execution_options(wvb_write=True) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def ping(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot reach database {self.safe_url}: {_first_line(exc)}") from exc
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+    def upgrade(self) -> None:
+        """Apply every migration; concurrent callers on PostgreSQL take turns."""
+        try:
+            with self.engine.connect() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+                    conn.commit()
+                try:
+                    cfg = _alembic_config()
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+                    conn.commit()
+                finally:
+                    if self.dialect == "postgresql":
+                        conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+                        conn.commit()
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot migrate database {self.safe_url}: {_first_line(exc)}") from exc
+
+    def prepare_for_serving(self) -> None:
+        """Migrate an empty database; refuse one that lags behind rather than migrate it unasked."""
+        self.ping()
+        current = self.current_revision()
+        if current is None:
+            self.upgrade()
+        elif current != self.head_revision():
+            raise DatabaseError(
+                f"database {self.safe_url} is at revision {current}, the code needs "
+                f"{self.head_revision()}: run `webview-bridge db upgrade`"
+            )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def _first_line(exc: BaseException) -> str:
+    inner: Any = getattr(exc, "orig", None) or exc
+    return (str(inner).strip().splitlines() or [type(inner).__name__])[0]
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("wvb_write") else "BEGIN")

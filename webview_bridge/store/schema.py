@@ -1,0 +1,89 @@
+"""The tables. Migrations under migrations/versions freeze each change to them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which has no time zones) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+server_keys = Table(
+    "server_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("roles", String(20), nullable=False),  # "tpp", "bank" or "bank tpp"
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("redirect_urls", JSON, nullable=False),
+    Column("bank_id", String(64)),
+    Column("independent_activation", Boolean, nullable=False, default=False),
+    Column("embed_origin", String(255)),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+callback_secrets = Table(
+    "callback_secrets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("app_id", String(40), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("ciphertext", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("retired", Boolean, nullable=False, default=False),
+)
+
+# One row per issued access/refresh pair. A family is everything descended from one
+# client-credentials grant; reuse of a spent refresh token revokes the whole family.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("app_id", String(40), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("family_id", String(40), nullable=False, index=True),
+    Column("scope", String(40), nullable=False),
+    Column("access_token_hash", String(64), nullable=False, unique=True),
+    Column("refresh_token_hash", String(64), unique=True),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("access_expires_at", UtcDateTime, nullable=False),
+    Column("refresh_expires_at", UtcDateTime),
+    Column("refresh_used", Boolean, nullable=False, default=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
