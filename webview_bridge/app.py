@@ -14,9 +14,10 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from webview_bridge.api import health
+from webview_bridge.api import health, me
 from webview_bridge.clock import Clock
 from webview_bridge.errors import ApiError
+from webview_bridge.oauth import server as oauth
 from webview_bridge.middleware import BodyLimitMiddleware, TraceMiddleware
 from webview_bridge.resources import STATIC_DIR
 from webview_bridge.runtime import Runtime
@@ -63,6 +64,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         routes=[
             *home.routes,
             *health.routes,
+            *oauth.routes,
+            *me.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
@@ -73,5 +76,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.oauth_server = oauth.BridgeAuthorizationServer(runtime)
     app.state.templates = make_templates(settings.templates_dir)
     return app

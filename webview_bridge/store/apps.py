@@ -6,7 +6,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from webview_bridge.clock import Clock
 from webview_bridge.domain.apps import App
@@ -23,20 +23,28 @@ class NewAppCredentials:
     callback_secret: str
 
 
-def _to_app(row: Any) -> App:
+def to_app(row: Any, prefix: str = "") -> App:
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return App(
-        id=row.id,
-        name=row.name,
-        roles=frozenset(row.roles.split()),
-        redirect_urls=tuple(row.redirect_urls),
-        bank_id=row.bank_id,
-        independent_activation=row.independent_activation,
-        embed_origin=row.embed_origin,
-        created_at=row.created_at,
+        id=col("id"),
+        name=col("name"),
+        roles=frozenset(col("roles").split()),
+        redirect_urls=tuple(col("redirect_urls")),
+        bank_id=col("bank_id"),
+        independent_activation=col("independent_activation"),
+        embed_origin=col("embed_origin"),
+        created_at=col("created_at"),
     )
 
 
 _APP_COLUMNS = [c for c in apps.c if c.name != "secret_hash"]
+
+
+def app_columns(prefix: str) -> list[Any]:
+    """The app's public columns labelled with a prefix, for joins."""
+    return [c.label(prefix + c.name) for c in _APP_COLUMNS]
 
 
 def create(
@@ -74,12 +82,22 @@ def create(
 def get(db: Database, app_id: str) -> App | None:
     with db.read() as conn:
         row = conn.execute(select(*_APP_COLUMNS).where(apps.c.id == app_id)).first()
-    return _to_app(row) if row else None
+    return to_app(row) if row else None
 
 
 def list_all(db: Database) -> list[App]:
     with db.read() as conn:
-        return [_to_app(r) for r in conn.execute(select(*_APP_COLUMNS).order_by(apps.c.created_at, apps.c.id))]
+        return [to_app(r) for r in conn.execute(select(*_APP_COLUMNS).order_by(apps.c.created_at, apps.c.id))]
+
+
+# Built once: building a statement per call costs more than running it (the token endpoint's hot path).
+_WITH_SECRET_HASH = select(apps).where(apps.c.id == bindparam("app_id"))
+
+
+def with_secret_hash(db: Database, app_id: str) -> tuple[App, str] | None:
+    with db.read() as conn:
+        row = conn.execute(_WITH_SECRET_HASH, {"app_id": app_id}).first()
+    return (to_app(row), row.secret_hash) if row else None
 
 
 def authenticate(db: Database, keyring: Keyring, app_id: str, app_secret: str) -> App | None:
@@ -88,7 +106,7 @@ def authenticate(db: Database, keyring: Keyring, app_id: str, app_secret: str) -
         row = conn.execute(select(apps).where(apps.c.id == app_id)).first()
     expected = row.secret_hash if row else "0" * 64
     if hmac.compare_digest(expected, keyring.hash(app_secret)) and row is not None:
-        return _to_app(row)
+        return to_app(row)
     return None
 
 

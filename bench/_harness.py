@@ -1,0 +1,61 @@
+"""Shared by the benchmarks: a real `serve` process pinned to one core, and its CPU time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.postgres import free_port  # noqa: E402
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    def __init__(self, database_url: str | None = None, core: int = 0) -> None:
+        self.folder = tempfile.mkdtemp(prefix="wvb-bench-")
+        self.database_url = database_url or f"sqlite:///{self.folder}/bench.db"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", str(core), sys.executable, "-m", "webview_bridge", "serve",
+             "--port", str(self.port), "--database", self.database_url],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.folder,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+
+    def create_app(self, role: str, *redirect_urls: str) -> dict:
+        args = [sys.executable, "-m", "webview_bridge", "apps", "create", "--database", self.database_url,
+                "--name", f"bench {role}", "--role", role, "--json"]
+        for url in redirect_urls:
+            args += ["--redirect-url", url]
+        return json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()

@@ -1,0 +1,53 @@
+"""A wheel built from this tree serves pages on its own: templates and static files ship inside it."""
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import httpx
+
+from tests.support.postgres import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_wheel_carries_templates_and_static_files_and_serves_pages(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("webview_bridge-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "webview_bridge/templates/base.html" in names
+    assert "webview_bridge/static/app.css" in names
+    assert "webview_bridge/store/migrations/versions/0001_foundation.py" in names
+
+    unpacked = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(unpacked)
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(unpacked)}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "webview_bridge", "serve", "--port", str(port)],
+        cwd=elsewhere, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for _ in range(300):
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stderr.read()
+                subprocess.run(["sleep", "0.05"])
+        assert page.status_code == 200 and "webview-bridge" in page.text
+        assert httpx.get(f"http://127.0.0.1:{port}/static/app.css").status_code == 200
+        where = subprocess.run([sys.executable, "-c", "import webview_bridge.resources as r; print(r.TEMPLATES_DIR)"],
+                               cwd=elsewhere, env=env, capture_output=True, text=True).stdout.strip()
+        assert where.startswith(str(unpacked))
+        assert (elsewhere / "webview_bridge.db").exists()  # the embedded default: a file in the working directory
+    finally:
+        proc.kill()
+        proc.wait()

@@ -1,0 +1,60 @@
+"""The bearer guard for every JSON endpoint (PROTOCOL §2): who is calling, and may they."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from webview_bridge.domain.apps import App
+from webview_bridge.errors import ApiError
+from webview_bridge.runtime import Runtime
+from webview_bridge.store import oauth_tokens
+
+REALM = 'Bearer realm="webview-bridge"'
+
+
+@dataclass(frozen=True)
+class Caller:
+    app: App
+    scope: frozenset[str]
+
+
+def _unauthorized(code: str, message: str, challenge: str) -> ApiError:
+    return ApiError(401, code, message, headers={"WWW-Authenticate": challenge})
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _look_up(runtime: Runtime, token: str) -> Caller | None:
+    found = oauth_tokens.bearer(runtime.db, runtime.keyring.hash(token))
+    if found is None:
+        return None
+    record, app = found
+    if record.revoked or record.access_expires_at <= runtime.clock.now():
+        return None
+    return Caller(app, frozenset(record.scope.split()))
+
+
+async def require_app(request: Request, role: str | None) -> Caller:
+    """The calling app; 401 without a live access token, 403 when it lacks `role`."""
+    token = bearer_token(request)
+    if token is None:
+        raise _unauthorized("unauthorized", "send Authorization: Bearer <access token>", REALM)
+    caller = await run_in_threadpool(_look_up, request.app.state.runtime, token)
+    if caller is None:
+        raise _unauthorized(
+            "invalid_token", "the access token is unknown, expired or revoked",
+            f'{REALM}, error="invalid_token", error_description="the access token is unknown, expired or revoked"',
+        )
+    if role is not None:
+        if not caller.app.has_role(role):
+            raise ApiError(403, "insufficient_role", f"this endpoint is for apps with the {role} role")
+        if role not in caller.scope:
+            raise ApiError(403, "insufficient_scope", f"the access token's scope does not include {role}")
+    request.state.app_id = caller.app.id
+    return caller

@@ -1,0 +1,41 @@
+"""GET /me: the calling app as the server knows it — a way for a backend to check its credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from webview_bridge.api.auth import require_app
+from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, json_response
+
+
+class AppView(ResponseModel):
+    id: str
+    name: str
+    roles: list[str]
+    scope: list[str]
+    redirect_urls: list[str]
+    bank_id: str | None
+    created_at: datetime
+
+
+class AppEnvelope(ResponseModel):
+    app: AppView
+
+
+async def me(request: Request) -> JSONResponse:
+    caller = await require_app(request, None)
+    app = caller.app
+    view = AppView(
+        id=app.id, name=app.name, roles=sorted(app.roles), scope=sorted(caller.scope),
+        redirect_urls=list(app.redirect_urls), bank_id=app.bank_id, created_at=app.created_at,
+    )
+    return json_response(AppEnvelope(app=view))
+
+
+routes = [
+    ApiRoute("/me", me, methods=["GET"], operation=Operation(
+        "The calling app", auth="app", responses={200: AppEnvelope}, tags=["apps"])),
+]
