@@ -23,7 +23,7 @@ from webview_bridge.store import apps as app_store
 from webview_bridge.store.apps import NewAppCredentials
 from webview_bridge.store.database import Database
 from tests.support.live import LiveServer, start_live_server
-from tests.support.postgres import ThrowawayPostgres
+from tests.support.postgres import ThrowawayPostgres, free_port
 
 DATABASES = ("sqlite", "postgresql")
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
@@ -114,8 +114,13 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+def server_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def settings(database_url: str, server_port: int) -> Settings:
+    return Settings(database_url=database_url, port=server_port, public_url=f"http://127.0.0.1:{server_port}")
 
 
 @pytest.fixture
@@ -124,8 +129,8 @@ def app(settings: Settings, clock: ManualClock):
 
 
 @pytest.fixture
-def server(app) -> Iterator[LiveServer]:
-    live = start_live_server(app)
+def server(app, server_port: int) -> Iterator[LiveServer]:
+    live = start_live_server(app, server_port)
     yield live
     live.stop()
 
@@ -172,3 +177,63 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
     folder = ARTIFACTS / request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# --- a TPP with a live backend token -------------------------------------------------------
+
+class Tpp:
+    """A registered TPP app holding a backend access token, talking to the live server."""
+
+    def __init__(self, server: LiveServer, creds: NewAppCredentials) -> None:
+        self.server = server
+        self.creds = creds
+        self.app_id = creds.app_id
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+        self.renew()
+
+    def renew(self) -> None:
+        """A fresh backend access token (after the test moved the clock past the old one's life)."""
+        token = httpx.post(self.server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                           auth=(self.creds.app_id, self.creds.app_secret)).json()
+        self.access_token = token["access_token"]
+        self.http.headers["Authorization"] = f"Bearer {self.access_token}"
+
+    def store_request(self, **fields: Any) -> dict[str, Any]:
+        body = {
+            "resources": ["ACCOUNTS", "BALANCES", "TRANSACTIONS"],
+            "redirect_url": "https://tpp.example/callback",
+            "ref_id": "order-1",
+            "csrf_token": "csrf-token-0123456789",
+            **fields,
+        }
+        response = self.http.post("/token-requests", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()["token_request"]
+
+    def approve(self, request_id: str, user: str = "alice", bank_id: str = "sandbox", accounts: int | None = None):
+        """What the consent page does when the customer taps Allow (the WebView issue drives it for real)."""
+        from webview_bridge.banks.directory import get_bank
+        from webview_bridge.store import token_requests
+
+        runtime = self.server.runtime
+        available = runtime.connector.accounts(get_bank(bank_id), user)
+        chosen = [a.id for a in available][: accounts or len(available)]
+        return token_requests.approve(runtime.db, runtime.clock, request_id, customer_id=f"cus_{user}",
+                                      customer_ref=user, bank_id=bank_id, account_ids=chosen)
+
+    def on_behalf_of(self, token_id: str) -> dict[str, str]:
+        return {"On-Behalf-Of": token_id}
+
+
+@pytest.fixture
+def tpp(server: LiveServer, register_app) -> Iterator[Tpp]:
+    client = Tpp(server, register_app("tpp"))
+    yield client
+    client.http.close()
+
+
+@pytest.fixture
+def other_tpp(server: LiveServer, register_app) -> Iterator[Tpp]:
+    client = Tpp(server, register_app("tpp", name="Another TPP"))
+    yield client
+    client.http.close()

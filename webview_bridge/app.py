@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from webview_bridge.api import health, me
+from webview_bridge.api import accounts, banks, health, me, token_requests, tokens
 from webview_bridge.clock import Clock
 from webview_bridge.errors import ApiError
 from webview_bridge.oauth import server as oauth
@@ -66,6 +66,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             *health.routes,
             *oauth.routes,
             *me.routes,
+            *banks.routes,
+            *token_requests.routes,
+            *tokens.routes,
+            *accounts.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

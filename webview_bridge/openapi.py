@@ -63,6 +63,7 @@ def _operation(op: Operation, path: str, method: str, schemas: _Schemas) -> dict
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{([^}]+)}", path)
     ]
+    parameters += [{"name": name, "in": "header", "required": True, "schema": {"type": "string"}} for name in op.headers]
     if op.query is not None:
         query_schema = TypeAdapter(op.query).json_schema(ref_template=REF)
         required = set(query_schema.get("required", []))
@@ -84,6 +85,8 @@ def _operation(op: Operation, path: str, method: str, schemas: _Schemas) -> dict
         entry: dict[str, Any] = {"description": "success" if status < 400 else "error"}
         if model is not None:
             entry["content"] = {"application/json": {"schema": schemas.ref(model, "serialization")}}
+        elif status >= 400:
+            entry.update(error)
         responses[str(status)] = entry
     problems = {413: "body too large", 429: "rate limited"}
     if op.body is not None or op.query is not None or op.form_body is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from webview_bridge.banks.connector import BankConnector
+from webview_bridge.banks.sandbox import SandboxConnector
 from webview_bridge.clock import Clock, SystemClock
 from webview_bridge.security.keyring import Keyring
 from webview_bridge.settings import Settings
@@ -19,6 +21,7 @@ class Runtime:
     clock: Clock
     db: Database
     keyring: Keyring
+    connector: BankConnector = field(default_factory=SandboxConnector)
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod

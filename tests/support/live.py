@@ -29,8 +29,8 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-def start_live_server(app: Starlette) -> LiveServer:
-    port = free_port()
+def start_live_server(app: Starlette, port: int | None = None) -> LiveServer:
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

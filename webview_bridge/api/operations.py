@@ -37,6 +37,7 @@ class Operation:
     responses: Mapping[int, Any] = field(default_factory=dict)
     form_body: type[BaseModel] | None = None
     tags: Sequence[str] = ()
+    headers: Sequence[str] = ()  # required request headers, e.g. On-Behalf-Of
 
 
 class ApiRoute(Route):

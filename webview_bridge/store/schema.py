@@ -87,3 +87,38 @@ oauth_tokens = Table(
     Column("refresh_used", Boolean, nullable=False, default=False),
     Column("revoked", Boolean, nullable=False, default=False),
 )
+
+# A TPP's request for access (PROTOCOL §5). `details` holds the validated fields as given;
+# PENDING turns EXPIRED by the clock when read, so no job has to sweep.
+token_requests = Table(
+    "token_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # PENDING | PROCESSED | REJECTED
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("csrf_token_hash", String(64), nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("token_id", String(40)),
+    Column("error", String(40)),
+    Column("decided_at", UtcDateTime),
+)
+
+# The consent a customer gave (PROTOCOL §7). request_id is unique: one request, one token at most.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("request_id", String(40), ForeignKey("token_requests.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("app_id", String(40), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("customer_id", String(40), nullable=False),
+    Column("customer_ref", String(128), nullable=False),  # the bank's own name for the customer
+    Column("bank_id", String(64), nullable=False),
+    Column("resources", JSON, nullable=False),
+    Column("account_ids", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # ACTIVE | CANCELLED; EXPIRED by the clock
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("cancelled_at", UtcDateTime),
+)

@@ -1,0 +1,223 @@
+"""POST /token-requests, GET /token-requests/{id}, GET /token-requests/{id}/result (PROTOCOL §5)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from webview_bridge.api.auth import require_app
+from webview_bridge.api.models import Timestamp
+from webview_bridge.api.operations import (
+    ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query,
+)
+from webview_bridge.banks.directory import get_bank
+from webview_bridge.domain.token_requests import RESOURCES, TokenRequest, check_context, check_repeated_description
+from webview_bridge.errors import ApiError, not_found
+from webview_bridge.security.pan import contains_pan
+from webview_bridge.store import token_requests as request_store
+
+Resource = Literal["ACCOUNTS", "BALANCES", "TRANSACTIONS", "TRANSFER_DESTINATIONS", "FUNDS_CONFIRMATIONS", "STANDING_ORDERS"]
+assert set(Resource.__args__) == set(RESOURCES)  # type: ignore[attr-defined]
+
+REF_ID = r"^[A-Za-z0-9._-]{1,64}$"
+_ALIAS_RULES = {
+    "EMAIL": (re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"), "an email address"),
+    "PHONE": (re.compile(r"^\+[1-9]\d{6,14}$"), "a phone number in E.164 form, such as +447700900123"),
+    "DOMAIN": (re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"), "a domain name"),
+    "USERNAME": (re.compile(r"^[A-Za-z0-9._@+-]{1,64}$"), "1 to 64 of A-Z a-z 0-9 . _ @ + -"),
+}
+
+
+def _printable(value: str, what: str) -> str:
+    if not value.isprintable():
+        raise ValueError(f"{what} must be printable text (no control characters or line breaks)")
+    return value
+
+
+def _no_pan(value: str, field: str) -> str:
+    if contains_pan(value):
+        raise PydanticCustomError("pan_detected", f"{field} contains what looks like a card number")
+    return value
+
+
+class FromAlias(StrictModel):
+    type: Literal["EMAIL", "PHONE", "DOMAIN", "USERNAME"]
+    value: str = Field(min_length=1, max_length=254)
+
+    @model_validator(mode="after")
+    def _value_fits_type(self) -> FromAlias:
+        pattern, expected = _ALIAS_RULES[self.type]
+        if not pattern.match(self.value):
+            raise PydanticCustomError("invalid_alias", f"from_alias.value must be {expected} for type {self.type}")
+        return self
+
+
+class ActingAs(StrictModel):
+    display_name: str = Field(min_length=1, max_length=100)
+    ref_id: str | None = Field(None, pattern=REF_ID)
+    logo_url: str | None = Field(None, max_length=2000, pattern=r"^https://[^\s]+$", description="https only; never loaded by the pages")
+    secondary_name: str | None = Field(None, min_length=1, max_length=100)
+
+    @field_validator("display_name", "secondary_name")
+    @classmethod
+    def _names_printable(cls, value: str | None) -> str | None:
+        return None if value is None else _printable(value, "names")
+
+
+class TokenRequestIn(StrictModel):
+    resources: list[Resource] = Field(min_length=1, max_length=len(RESOURCES))
+    redirect_url: str = Field(min_length=1, max_length=2000)
+    ref_id: str = Field(pattern=REF_ID)
+    csrf_token: str = Field(min_length=16, max_length=256)
+    description: str | None = Field(None, min_length=1, max_length=255)
+    callback_state: str | None = Field(None, max_length=2048)
+    bank_id: str | None = Field(None, min_length=1, max_length=64)
+    from_alias: FromAlias | None = None
+    customization_id: str | None = Field(None, min_length=1, max_length=64)
+    token_expiration_days: int = Field(90, ge=1, le=180)
+    acting_as: ActingAs | None = None
+    countries: list[str] | None = Field(None, min_length=1, max_length=50)
+    receipt_requested: bool = False
+    trace_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+
+    @field_validator("resources")
+    @classmethod
+    def _a_set(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("resources must not repeat a resource")
+        return value
+
+    @field_validator("ref_id")
+    @classmethod
+    def _ref_id_no_pan(cls, value: str) -> str:
+        return _no_pan(value, "ref_id")
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str | None) -> str | None:
+        return None if value is None else _no_pan(_printable(value, "description"), "description")
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, value: list[str] | None) -> list[str] | None:
+        for code in value or []:
+            if not re.match(r"^[A-Z]{2}$", code):
+                raise ValueError(f"{code!r} is not an ISO 3166 alpha-2 country code such as DE")
+        return value
+
+
+class TokenRequestView(ResponseModel):
+    id: str
+    status: Literal["PENDING", "PROCESSED", "REJECTED", "EXPIRED"]
+    created_at: Timestamp
+    expires_at: Timestamp
+    csrf_token_hash: str
+    resources: list[Resource]
+    redirect_url: str
+    ref_id: str
+    description: str
+    callback_state: str | None
+    bank_id: str | None
+    from_alias: dict[str, str] | None
+    customization_id: str | None
+    token_expiration_days: int
+    acting_as: dict[str, str | None] | None
+    countries: list[str] | None
+    receipt_requested: bool
+    trace_id: str | None
+
+    @classmethod
+    def of(cls, request: TokenRequest, now: Any) -> TokenRequestView:
+        return cls(
+            id=request.id, status=request.status_at(now), created_at=request.created_at, expires_at=request.expires_at,
+            csrf_token_hash=request.csrf_token_hash, **request.details,
+        )
+
+
+class TokenRequestEnvelope(ResponseModel):
+    token_request: TokenRequestView
+
+
+class TokenRequestCreated(ResponseModel):
+    token_request: TokenRequestView
+    url: str
+
+
+class TokenRequestResult(ResponseModel):
+    request_id: str
+    status: Literal["PENDING", "PROCESSED", "REJECTED", "EXPIRED"]
+    token_id: str | None = None
+    error: str | None = None
+
+
+class ResultQuery(StrictModel):
+    description: str | None = Field(None, max_length=255)
+
+
+async def create_token_request(request: Request) -> JSONResponse:
+    caller = await require_app(request, "tpp")
+    body = await parse_body(request, TokenRequestIn)
+    details = body.model_dump(mode="json", exclude={"csrf_token"})
+    details["description"] = body.description or body.ref_id
+    check_context(details, caller.app, get_bank, owns_customization=lambda _id: False)
+    runtime = request.app.state.runtime
+    csrf_token_hash = hashlib.sha256(body.csrf_token.encode()).hexdigest()
+    stored = await run_in_threadpool(request_store.create, runtime.db, runtime.clock, caller.app.id, csrf_token_hash, details)
+    url = f"{runtime.settings.base_url}/app/request-token/{stored.id}"
+    created = TokenRequestCreated(token_request=TokenRequestView.of(stored, runtime.clock.now()), url=url)
+    return json_response(created, status=201, headers={"Location": f"/token-requests/{stored.id}"})
+
+
+async def _own_request(request: Request, app_id: str) -> TokenRequest:
+    runtime = request.app.state.runtime
+    found = await run_in_threadpool(request_store.get, runtime.db, request.path_params["request_id"])
+    if found is None or found.app_id != app_id:
+        raise not_found("token request", "token_request_not_found")
+    return found
+
+
+async def get_token_request(request: Request) -> JSONResponse:
+    caller = await require_app(request, "tpp")
+    found = await _own_request(request, caller.app.id)
+    now = request.app.state.runtime.clock.now()
+    return json_response(TokenRequestEnvelope(token_request=TokenRequestView.of(found, now)))
+
+
+async def get_result(request: Request) -> JSONResponse:
+    """Anyone with the id until it expires (the WebView-initiated flow); afterwards only its creator."""
+    query = parse_query(request, ResultQuery)
+    runtime = request.app.state.runtime
+    now = runtime.clock.now()
+    if "authorization" in request.headers:
+        caller = await require_app(request, None)
+        found = await _own_request(request, caller.app.id)
+    else:
+        found = await run_in_threadpool(request_store.get, runtime.db, request.path_params["request_id"])
+        if found is None or found.is_expired(now):
+            raise not_found("token request", "token_request_not_found")
+    check_repeated_description(query.description, found)
+    status = found.status_at(now)
+    result = TokenRequestResult(
+        request_id=found.id, status=status,
+        token_id=found.token_id if status == "PROCESSED" else None,
+        error=found.error if status == "REJECTED" else None,
+    )
+    return JSONResponse(result.model_dump(mode="json", exclude_none=True))
+
+
+routes = [
+    ApiRoute("/token-requests", create_token_request, methods=["POST"], operation=Operation(
+        "Store a token request", auth="tpp", body=TokenRequestIn, responses={201: TokenRequestCreated}, tags=["token requests"])),
+    ApiRoute("/token-requests/{request_id}", get_token_request, methods=["GET"], operation=Operation(
+        "A token request, for its creator", auth="tpp", responses={200: TokenRequestEnvelope}, tags=["token requests"])),
+    ApiRoute("/token-requests/{request_id}/result", get_result, methods=["GET"], operation=Operation(
+        "The outcome of a token request", query=ResultQuery, responses={200: TokenRequestResult, 409: None},
+        tags=["token requests"])),
+]

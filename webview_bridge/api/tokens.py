@@ -1,0 +1,112 @@
+"""GET /tokens, GET /tokens/{id}, PUT /tokens/{id}/cancel (PROTOCOL §7), for the grantee."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from webview_bridge.api.auth import require_app
+from webview_bridge.api.models import Paging, Timestamp
+from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query
+from webview_bridge.domain.token_requests import check_repeated_description
+from webview_bridge.domain.tokens import Token
+from webview_bridge.errors import not_found
+from webview_bridge.store import token_requests as request_store
+from webview_bridge.store import tokens as token_store
+
+Status = Literal["ACTIVE", "CANCELLED", "EXPIRED"]
+
+
+class TokenView(ResponseModel):
+    id: str
+    request_id: str
+    app_id: str
+    customer_id: str
+    bank_id: str
+    resources: list[str]
+    account_ids: list[str]
+    status: Status
+    created_at: Timestamp
+    expires_at: Timestamp
+
+    @classmethod
+    def of(cls, token: Token, now) -> TokenView:
+        return cls(
+            id=token.id, request_id=token.request_id, app_id=token.app_id, customer_id=token.customer_id,
+            bank_id=token.bank_id, resources=list(token.resources), account_ids=list(token.account_ids),
+            status=token.status_at(now), created_at=token.created_at, expires_at=token.expires_at,
+        )
+
+
+class TokenEnvelope(ResponseModel):
+    token: TokenView
+
+
+class TokenList(ResponseModel):
+    tokens: list[TokenView]
+    paging: Paging
+
+
+class TokensQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Status | None = None
+    page: int = Field(1, ge=1)
+    per_page: int = Field(50, ge=1, le=200)
+
+
+class CancelIn(StrictModel):
+    description: str | None = Field(None, max_length=255)
+
+
+async def _own_token(request: Request, app_id: str) -> Token:
+    runtime = request.app.state.runtime
+    token = await run_in_threadpool(token_store.get, runtime.db, request.path_params["token_id"])
+    if token is None or token.app_id != app_id:
+        raise not_found("token", "token_not_found")
+    return token
+
+
+async def list_tokens(request: Request) -> JSONResponse:
+    caller = await require_app(request, "tpp")
+    query = parse_query(request, TokensQuery)
+    runtime = request.app.state.runtime
+    found, total = await run_in_threadpool(
+        token_store.list_for_app, runtime.db, runtime.clock, caller.app.id, query.status, query.page, query.per_page
+    )
+    now = runtime.clock.now()
+    paging = Paging(page=query.page, per_page=query.per_page, page_count=max(1, -(-total // query.per_page)), total_count=total)
+    return json_response(TokenList(tokens=[TokenView.of(t, now) for t in found], paging=paging))
+
+
+async def get_token(request: Request) -> JSONResponse:
+    caller = await require_app(request, "tpp")
+    token = await _own_token(request, caller.app.id)
+    return json_response(TokenEnvelope(token=TokenView.of(token, request.app.state.runtime.clock.now())))
+
+
+async def cancel_token(request: Request) -> JSONResponse:
+    caller = await require_app(request, "tpp")
+    body = await parse_body(request, CancelIn) if await request.body() else CancelIn()
+    token = await _own_token(request, caller.app.id)
+    runtime = request.app.state.runtime
+    if body.description is not None:
+        origin = await run_in_threadpool(request_store.get, runtime.db, token.request_id)
+        assert origin is not None
+        check_repeated_description(body.description, origin)
+    cancelled = await run_in_threadpool(token_store.cancel, runtime.db, runtime.clock, token.id)
+    assert cancelled is not None
+    return json_response(TokenEnvelope(token=TokenView.of(cancelled, runtime.clock.now())))
+
+
+routes = [
+    ApiRoute("/tokens", list_tokens, methods=["GET"], operation=Operation(
+        "The caller's tokens", auth="tpp", query=TokensQuery, responses={200: TokenList}, tags=["tokens"])),
+    ApiRoute("/tokens/{token_id}", get_token, methods=["GET"], operation=Operation(
+        "A token, for its grantee", auth="tpp", responses={200: TokenEnvelope}, tags=["tokens"])),
+    ApiRoute("/tokens/{token_id}/cancel", cancel_token, methods=["PUT"], operation=Operation(
+        "Cancel a token (idempotent)", auth="tpp", body=CancelIn, responses={200: TokenEnvelope, 409: None}, tags=["tokens"])),
+]

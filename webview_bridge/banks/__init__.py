@@ -1,0 +1,1 @@
+"""Banks: the directory, the connector interface, and the sandbox connector behind every directory bank."""

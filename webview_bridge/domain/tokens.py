@@ -1,0 +1,48 @@
+"""Tokens (PROTOCOL §7): the consent a customer gave, and who may redeem what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from webview_bridge.errors import ApiError
+
+
+@dataclass(frozen=True)
+class Token:
+    id: str
+    request_id: str
+    app_id: str  # the grantee: the TPP that created the request
+    customer_id: str
+    customer_ref: str
+    bank_id: str
+    resources: tuple[str, ...]
+    account_ids: tuple[str, ...]
+    status: str  # as stored: ACTIVE | CANCELLED
+    created_at: datetime
+    expires_at: datetime
+
+    def status_at(self, now: datetime) -> str:
+        return "EXPIRED" if self.status == "ACTIVE" and now >= self.expires_at else self.status
+
+
+def check_redemption(token: Token | None, caller_app_id: str, resource: str, now: datetime) -> Token:
+    """Only the grantee, only while active, only what was granted."""
+    if token is None:
+        raise ApiError(404, "token_not_found", "no such token", "On-Behalf-Of")
+    if token.app_id != caller_app_id:
+        raise ApiError(403, "not_grantee", "this token was granted to another app", "On-Behalf-Of")
+    status = token.status_at(now)
+    if status == "CANCELLED":
+        raise ApiError(403, "token_cancelled", "this token was cancelled", "On-Behalf-Of")
+    if status == "EXPIRED":
+        raise ApiError(403, "token_expired", "this token has expired", "On-Behalf-Of")
+    if resource not in token.resources:
+        raise ApiError(403, "resource_not_granted", f"this token does not grant {resource}")
+    return token
+
+
+def check_account(token: Token, account_id: str) -> None:
+    """Only the accounts chosen at consent exist for the token."""
+    if account_id not in token.account_ids:
+        raise ApiError(404, "account_not_found", "no such account for this token")

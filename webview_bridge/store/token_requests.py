@@ -1,0 +1,92 @@
+"""Token requests, and the one transaction that turns a request into a token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+
+from webview_bridge.clock import Clock
+from webview_bridge.domain.token_requests import LIFETIME, TokenRequest
+from webview_bridge.domain.tokens import Token
+from webview_bridge.ids import new_id
+from webview_bridge.store.database import Database
+from webview_bridge.store.schema import token_requests, tokens
+from webview_bridge.store.tokens import to_token
+
+_BY_ID = select(token_requests).where(token_requests.c.id == bindparam("request_id"))
+
+
+def to_request(row: Any) -> TokenRequest:
+    return TokenRequest(
+        id=row.id, app_id=row.app_id, status=row.status, created_at=row.created_at, expires_at=row.expires_at,
+        csrf_token_hash=row.csrf_token_hash, details=row.details, token_id=row.token_id, error=row.error,
+    )
+
+
+def create(db: Database, clock: Clock, app_id: str, csrf_token_hash: str, details: dict[str, Any]) -> TokenRequest:
+    now = clock.now()
+    row = {
+        "id": new_id("rq"), "app_id": app_id, "status": "PENDING", "created_at": now, "expires_at": now + LIFETIME,
+        "csrf_token_hash": csrf_token_hash, "details": details, "token_id": None, "error": None, "decided_at": None,
+    }
+    with db.write() as conn:
+        conn.execute(insert(token_requests), row)
+    return to_request(SimpleNamespace(**row))
+
+
+def get(db: Database, request_id: str) -> TokenRequest | None:
+    with db.read() as conn:
+        row = conn.execute(_BY_ID, {"request_id": request_id}).first()
+    return to_request(row) if row else None
+
+
+def approve(
+    db: Database,
+    clock: Clock,
+    request_id: str,
+    *,
+    customer_id: str,
+    customer_ref: str,
+    bank_id: str,
+    account_ids: list[str],
+) -> Token | None:
+    """Make the token for a PENDING, unexpired request; None if it was decided or expired already.
+
+    The guarded UPDATE is the lock: of concurrent approvals exactly one changes the row.
+    """
+    if not account_ids:
+        raise ValueError("a token needs at least one account")
+    now = clock.now()
+    token_id = new_id("tt")
+    with db.write() as conn:
+        decided = conn.execute(
+            update(token_requests)
+            .where(token_requests.c.id == request_id, token_requests.c.status == "PENDING", token_requests.c.expires_at > now)
+            .values(status="PROCESSED", token_id=token_id, decided_at=now)
+        )
+        if decided.rowcount != 1:
+            return None
+        request = to_request(conn.execute(_BY_ID, {"request_id": request_id}).one())
+        row = {
+            "id": token_id, "request_id": request_id, "app_id": request.app_id, "customer_id": customer_id,
+            "customer_ref": customer_ref, "bank_id": bank_id, "resources": list(request.resources),
+            "account_ids": list(dict.fromkeys(account_ids)), "status": "ACTIVE", "created_at": now,
+            "expires_at": now + timedelta(days=request.details["token_expiration_days"]), "cancelled_at": None,
+        }
+        conn.execute(insert(tokens), row)
+    return to_token(SimpleNamespace(**row))
+
+
+def reject(db: Database, clock: Clock, request_id: str, error: str) -> bool:
+    """End a PENDING request without a token (denied, bank unavailable…); False if already decided."""
+    now = clock.now()
+    with db.write() as conn:
+        decided = conn.execute(
+            update(token_requests)
+            .where(token_requests.c.id == request_id, token_requests.c.status == "PENDING")
+            .values(status="REJECTED", error=error, decided_at=now)
+        )
+    return decided.rowcount == 1
