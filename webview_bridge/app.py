@@ -18,11 +18,12 @@ from webview_bridge.api import accounts, banks, health, me, token_requests, toke
 from webview_bridge.clock import Clock
 from webview_bridge.errors import ApiError
 from webview_bridge.oauth import server as oauth
-from webview_bridge.middleware import BodyLimitMiddleware, TraceMiddleware
+from webview_bridge.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TraceMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from webview_bridge.resources import STATIC_DIR
 from webview_bridge.runtime import Runtime
 from webview_bridge.settings import Settings
-from webview_bridge.web import home
+from webview_bridge.web import bank_auth, bank_select, consent, endings, home, sandbox_bank
 from webview_bridge.web.templating import is_page_path, make_templates, render
 
 log = logging.getLogger("webview_bridge")
@@ -70,10 +71,17 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             *token_requests.routes,
             *tokens.routes,
             *accounts.routes,
+            *bank_select.routes,
+            *bank_auth.routes,
+            *consent.routes,
+            *endings.routes,
+            *sandbox_bank.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
             Middleware(TraceMiddleware),
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(GZipMiddleware, minimum_size=500),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers={ApiError: _on_api_error, HTTPException: _on_http_exception, Exception: _on_crash},

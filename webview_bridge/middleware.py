@@ -97,3 +97,25 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, capped_receive, send)
+
+
+class SecurityHeadersMiddleware:
+    """Headers every response carries; pages add their CSP (with its nonce) when they render."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

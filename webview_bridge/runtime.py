@@ -32,7 +32,9 @@ class Runtime:
             db.prepare_for_serving()
         else:
             db.ping()
-        return cls(settings, clock, db, Keyring(_load_keys(settings, db, clock)))
+        keyring = Keyring(_load_keys(settings, db, clock))
+        connector = SandboxConnector(settings.base_url, keyring.derive("sandbox-bank"))
+        return cls(settings, clock, db, keyring, connector)
 
     def reload_keys(self) -> None:
         """Another instance may have run `keys rotate`: pick up the keys it added."""

@@ -93,6 +93,14 @@ class TransferDestination:
 
 
 class BankConnector(Protocol):
+    def authorization_url(self, bank: Bank, state: str, return_url: str) -> str:
+        """Where to send the customer to authenticate; the bank returns to return_url with state."""
+        ...
+
+    def complete_authorization(self, bank: Bank, state: str, params: dict[str, str]) -> str:
+        """The customer_ref the bank vouches for, from its return's query; raises LoginFailed or BankUnavailable."""
+        ...
+
     def check_login(self, bank: Bank, username: str, password: str, one_time_code: str | None) -> str:
         """The customer_ref of a successful login; raises LoginFailed, SecondFactorRequired, BankUnavailable."""
         ...
@@ -110,3 +118,4 @@ class BankConnector(Protocol):
     def standing_orders(self, bank: Bank, customer_ref: str, account: Account, now: datetime) -> list[StandingOrder]: ...
 
     def transfer_destinations(self, bank: Bank, customer_ref: str, account: Account) -> list[TransferDestination]: ...
+

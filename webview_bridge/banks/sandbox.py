@@ -11,8 +11,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from urllib.parse import urlencode
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from webview_bridge.banks.connector import (
     Account,
@@ -48,6 +52,10 @@ _MERCHANTS_DEBIT = [
 _MERCHANTS_CREDIT = ["Salary", "Refund", "Transfer from savings", "Interest"]
 
 
+def _state_digest(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()[:32]
+
+
 def _digest(*parts: str) -> bytes:
     return hashlib.sha256(":".join(parts).encode()).digest()
 
@@ -73,7 +81,35 @@ def iban(country: str, bban: str) -> str:
 
 
 class SandboxConnector:
-    """Serves every directory bank; special banks behave as PROTOCOL §4 says."""
+    """Serves every directory bank; special banks behave as PROTOCOL §4 says.
+
+    Its bank-side login pages live on this server under /sandbox-bank/ (web/sandbox_bank.py) and,
+    like a real bank's, answer with a short-lived code bound to the flow's state.
+    """
+
+    CODE_MAX_AGE = 300
+
+    def __init__(self, base_url: str = "", code_keys: Sequence[bytes] = (b"sandbox-bank-default-key",)) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._codes = URLSafeTimedSerializer(list(code_keys), salt="sandbox-bank/code")
+
+    def authorization_url(self, bank: Bank, state: str, return_url: str) -> str:
+        return f"{self.base_url}/sandbox-bank/{bank.id}/authorize?" + urlencode({"state": state, "return_url": return_url})
+
+    def issue_code(self, bank: Bank, customer_ref: str, state: str) -> str:
+        """What the bank's login page hands back after a successful login."""
+        return self._codes.dumps({"bank_id": bank.id, "customer_ref": customer_ref, "state": _state_digest(state)})
+
+    def complete_authorization(self, bank: Bank, state: str, params: dict[str, str]) -> str:
+        if params.get("error"):
+            raise BankUnavailable(params["error"])
+        try:
+            code = self._codes.loads(params.get("code", ""), max_age=self.CODE_MAX_AGE)
+        except BadSignature:
+            raise LoginFailed("The bank's answer could not be verified.")
+        if code.get("bank_id") != bank.id or code.get("state") != _state_digest(state):
+            raise LoginFailed("The bank's answer belongs to another login.")
+        return code["customer_ref"]
 
     def check_login(self, bank: Bank, username: str, password: str, one_time_code: str | None) -> str:
         if bank.status != "available" or bank.always_fails:
@@ -87,6 +123,14 @@ class SandboxConnector:
             if not hmac.compare_digest(one_time_code.strip().encode(), ONE_TIME_CODE.encode()):
                 raise LoginFailed("That one-time code is not right.")
         return user
+
+    def check_one_time_code(self, bank: Bank, username: str, one_time_code: str) -> str:
+        """Second step for customers who need one, after check_login raised SecondFactorRequired."""
+        if bank.status != "available" or bank.always_fails:
+            raise BankUnavailable(f"{bank.name} is not answering")
+        if not hmac.compare_digest(one_time_code.strip().encode(), ONE_TIME_CODE.encode()):
+            raise LoginFailed("That one-time code is not right.")
+        return username
 
     def holder_name(self, bank: Bank, customer_ref: str) -> str:
         return HOLDERS.get(customer_ref) or " ".join(p.capitalize() for p in customer_ref.replace("-", " ").split()) or "Customer"

@@ -17,7 +17,8 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
-from cryptography.fernet import InvalidToken, MultiFernet, Fernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from itsdangerous import URLSafeTimedSerializer
 
 
 class Keyring:
@@ -33,6 +34,14 @@ class Keyring:
     def derive(self, purpose: str) -> list[bytes]:
         """One 32-byte subkey per server key, oldest first."""
         return [hmac.new(k.encode(), purpose.encode(), hashlib.sha256).digest() for k in self.keys]
+
+    def serializer(self, purpose: str) -> URLSafeTimedSerializer:
+        """The one signer for values we hand out and take back (bank state, pending logins…)."""
+        return URLSafeTimedSerializer(self.derive(purpose), salt=f"webview-bridge/{purpose}")
+
+    def mac(self, purpose: str, message: str) -> str:
+        """A keyed MAC under the newest key, for values checked at once (CSRF tokens)."""
+        return hmac.new(self.derive(purpose)[-1], message.encode(), hashlib.sha256).hexdigest()
 
     def hash(self, value: str) -> str:
         return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()

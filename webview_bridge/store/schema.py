@@ -122,3 +122,18 @@ tokens = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("cancelled_at", UtcDateTime),
 )
+
+# Where a customer's consent flow stands, kept on the server so it can finish in another
+# browser (external bank auth). bank_nonce is spent by the bank's return, so it works once;
+# session_hash binds the consent screen to the browser that came back from the bank.
+consent_flows = Table(
+    "consent_flows",
+    metadata,
+    Column("request_id", String(40), ForeignKey("token_requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("bank_id", String(64)),
+    Column("bank_nonce", String(64)),
+    Column("customer_ref", String(128)),
+    Column("customer_id", String(40)),
+    Column("session_hash", String(64)),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

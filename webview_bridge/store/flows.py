@@ -1,0 +1,78 @@
+"""Consent flow state: which bank, whether the bank authenticated the customer, and for which browser."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from webview_bridge.clock import Clock
+from webview_bridge.store.database import Database
+from webview_bridge.store.schema import consent_flows
+
+
+@dataclass(frozen=True)
+class Flow:
+    request_id: str
+    bank_id: str | None
+    customer_ref: str | None
+    customer_id: str | None
+    session_hash: str | None
+    bank_nonce: str | None
+
+    def authenticated_for(self, session_hash: str | None) -> bool:
+        return self.customer_ref is not None and session_hash is not None and self.session_hash == session_hash
+
+
+def get(db: Database, request_id: str) -> Flow | None:
+    with db.read() as conn:
+        row = conn.execute(select(consent_flows).where(consent_flows.c.request_id == request_id)).first()
+    if row is None:
+        return None
+    return Flow(row.request_id, row.bank_id, row.customer_ref, row.customer_id, row.session_hash, row.bank_nonce)
+
+
+def choose_bank(db: Database, clock: Clock, request_id: str, bank_id: str) -> str:
+    """Start (or restart) bank authorisation; returns the nonce the bank must hand back, once.
+
+    Choosing again forgets an earlier bank login: the consent always names the bank just used.
+    """
+    nonce = secrets.token_urlsafe(24)
+    values = {"bank_id": bank_id, "bank_nonce": nonce, "customer_ref": None, "customer_id": None,
+              "session_hash": None, "updated_at": clock.now()}
+    with db.write() as conn:
+        changed = conn.execute(update(consent_flows).where(consent_flows.c.request_id == request_id).values(**values))
+        if changed.rowcount == 0:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(consent_flows).values(request_id=request_id, **values))
+            except IntegrityError:  # another browser created it a moment ago
+                conn.execute(update(consent_flows).where(consent_flows.c.request_id == request_id).values(**values))
+    return nonce
+
+
+def complete_bank_auth(
+    db: Database, clock: Clock, request_id: str, nonce: str, *, customer_ref: str, customer_id: str, session_hash: str
+) -> bool:
+    """Record the bank's answer if it carries the current nonce, and spend the nonce."""
+    with db.write() as conn:
+        done = conn.execute(
+            update(consent_flows)
+            .where(consent_flows.c.request_id == request_id, consent_flows.c.bank_nonce == nonce)
+            .values(bank_nonce=None, customer_ref=customer_ref, customer_id=customer_id,
+                    session_hash=session_hash, updated_at=clock.now())
+        )
+    return done.rowcount == 1
+
+
+def spend_nonce(db: Database, clock: Clock, request_id: str, nonce: str) -> bool:
+    """The bank came back with an error: the nonce is spent all the same."""
+    with db.write() as conn:
+        done = conn.execute(
+            update(consent_flows)
+            .where(consent_flows.c.request_id == request_id, consent_flows.c.bank_nonce == nonce)
+            .values(bank_nonce=None, updated_at=clock.now())
+        )
+    return done.rowcount == 1

@@ -1,0 +1,69 @@
+"""The entry point and the bank selection screen (PROTOCOL §6)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from webview_bridge.banks.directory import Bank, BankQuery, all_banks, find_banks, get_bank
+from webview_bridge.web.bank_auth import start_bank_auth
+from webview_bridge.web.flow import Flow, open_flow, page_endpoint
+from webview_bridge.web.session import check_csrf, ensure_session
+
+
+def offered_banks(flow: Flow) -> list[Bank]:
+    """The banks this request can use: in its countries, offering every resource it asks for."""
+    countries = tuple(flow.token_request.details.get("countries") or ())
+    banks = find_banks(BankQuery(countries=countries)).banks
+    return [b for b in banks if all(b.supports(r) for r in flow.token_request.resources)]
+
+
+def _selection(flow: Flow, search: str, country: str, status: int = 200) -> Response:
+    offered = offered_banks(flow)
+    countries = sorted({c for b in offered for c in b.countries})
+    shown = offered
+    if country in countries:
+        shown = [b for b in shown if country in b.countries]
+    else:
+        country = ""
+    if search:
+        matching = {b.id for b in find_banks(BankQuery(search=search[:100]), tuple(shown)).banks}
+        shown = [b for b in shown if b.id in matching]
+    return flow.page("bank_select.html", {
+        "banks": shown, "countries": countries, "country": country, "search": search,
+        "csrf": flow.csrf(), "event": "OPEN",
+    }, status=status)
+
+
+@page_endpoint
+async def entry(request: Request) -> Response:
+    """GET /app/request-token/{request_id}: where the WebView starts."""
+    flow = await open_flow(request, request.path_params["request_id"])
+    ensure_session(request)
+    preset = flow.token_request.bank_id
+    if preset:
+        bank = get_bank(preset)
+        assert bank is not None  # checked when the request was stored
+        return await start_bank_auth(flow, bank)
+    return _selection(flow, request.query_params.get("search", "").strip(), request.query_params.get("country", "").upper())
+
+
+@page_endpoint
+async def choose_bank(request: Request) -> Response:
+    """POST /app/request-token/{request_id}/bank: the customer picked a bank."""
+    flow = await open_flow(request, request.path_params["request_id"])
+    form = await request.form()
+    check_csrf(request, form.get("csrf"), flow.token_request.id)
+    bank = get_bank(str(form.get("bank_id", "")))
+    if bank is None or bank not in offered_banks(flow) or bank.status != "available":
+        return _selection(flow, "", "", status=400)
+    return await start_bank_auth(flow, bank)
+
+
+routes = [
+    Route("/app/request-token/{request_id}", entry, methods=["GET"]),
+    Route("/app/request-token/{request_id}/bank", choose_bank, methods=["POST"]),
+]
+
+__all__ = ["routes", "offered_banks", "all_banks"]
