@@ -49,7 +49,7 @@
   var select = d.getElementById("bank-country"), empty = d.getElementById("no-banks");
   var hide = d.querySelectorAll("[data-js-hide]");
   for (var i = 0; i < hide.length; i++) hide[i].hidden = true;
-  function fold(s) { return s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").replace(/ł/g, "l").toLowerCase(); }
+  function fold(s) { return s.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "").replace(/ł/g, "l").replace(/ø/g, "o"); }
   var items = list.getElementsByTagName("li");
   function filter() {
     var q = fold(input.value.trim()), c = select ? select.value : "", shown = 0;

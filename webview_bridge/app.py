@@ -23,7 +23,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from webview_bridge.resources import STATIC_DIR
 from webview_bridge.runtime import Runtime
 from webview_bridge.settings import Settings
-from webview_bridge.web import bank_auth, bank_select, consent, endings, home, sandbox_bank
+from webview_bridge.web import bank_auth, bank_select, consent, endings, home, sandbox_bank, well_known
 from webview_bridge.web.templating import is_page_path, make_templates, render
 
 log = logging.getLogger("webview_bridge")
@@ -76,12 +76,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             *consent.routes,
             *endings.routes,
             *sandbox_bank.routes,
+            *well_known.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
             Middleware(TraceMiddleware),
             Middleware(SecurityHeadersMiddleware),
-            Middleware(GZipMiddleware, minimum_size=500),
+            Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers={ApiError: _on_api_error, HTTPException: _on_http_exception, Exception: _on_crash},
@@ -90,4 +91,5 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     app.state.runtime = runtime
     app.state.oauth_server = oauth.BridgeAuthorizationServer(runtime)
     app.state.templates = make_templates(settings.templates_dir)
+    app.state.fragments = {}
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # Proxies whose X-Forwarded-Proto/For are believed (uvicorn's forwarded_allow_ips).
     forwarded_allow_ips: str = "127.0.0.1"
+    # Served at /.well-known/ so the bank's return URL can be a claimed link into the host app.
+    apple_app_site_association: str | None = None
+    assetlinks: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -86,6 +90,24 @@ def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _json_setting(env: Mapping[str, str], name: str) -> str | None:
+    """A JSON document given inline or as the path of a file holding it; checked now, served as is."""
+    raw = env.get(ENV_PREFIX + name)
+    if not raw:
+        return None
+    text = raw if raw.lstrip().startswith(("{", "[")) else None
+    if text is None:
+        try:
+            text = Path(raw).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SettingsError(f"{ENV_PREFIX}{name}: cannot read {raw!r} ({exc.strerror})")
+    try:
+        json.loads(text)
+    except ValueError:
+        raise SettingsError(f"{ENV_PREFIX}{name} is not valid JSON")
+    return text
+
+
 def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
     """Flags win over the environment, which wins over the defaults."""
     env = os.environ if env is None else env
@@ -97,6 +119,8 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         access_token_ttl_seconds=_int_env(env, "ACCESS_TOKEN_TTL", 3600),
         refresh_token_ttl_seconds=_int_env(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600),
         forwarded_allow_ips=env.get(ENV_PREFIX + "FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        apple_app_site_association=_json_setting(env, "APPLE_APP_SITE_ASSOCIATION"),
+        assetlinks=_json_setting(env, "ASSETLINKS"),
     )
     settings = base.with_overrides(**flags)
     settings = replace(settings, database_url=normalise_database_url(settings.database_url))

@@ -220,3 +220,25 @@ def test_embed_origin_replaces_frame_ancestors_none(server, register_app):
 def test_the_sandbox_bank_returns_only_to_its_registered_callback(server):
     refused = httpx.get(f"{server.url}/sandbox-bank/sandbox/authorize", params={"state": "x", "return_url": "https://evil.example/"})
     assert refused.status_code == 400
+
+
+@pytest.mark.databases("sqlite")
+def test_well_known_association_files_come_from_settings(tmp_path, database_url, clock):
+    from starlette.testclient import TestClient
+
+    from webview_bridge.app import create_app
+    from webview_bridge.settings import SettingsError, settings_from_env
+
+    links = tmp_path / "assetlinks.json"
+    links.write_text('[{"relation": ["delegate_permission/common.handle_all_urls"]}]')
+    env = {"WEBVIEW_BRIDGE_APPLE_APP_SITE_ASSOCIATION": '{"applinks": {"details": []}}',
+           "WEBVIEW_BRIDGE_ASSETLINKS": str(links)}
+    with TestClient(create_app(settings_from_env(env, database_url=database_url), clock)) as client:
+        apple = client.get("/.well-known/apple-app-site-association")
+        assert apple.status_code == 200 and apple.headers["content-type"] == "application/json"
+        assert apple.json() == {"applinks": {"details": []}}
+        assert client.get("/.well-known/assetlinks.json").json()[0]["relation"]
+    with TestClient(create_app(settings_from_env({}, database_url=database_url), clock)) as client:
+        assert client.get("/.well-known/assetlinks.json").status_code == 404
+    with pytest.raises(SettingsError, match="not valid JSON"):
+        settings_from_env({"WEBVIEW_BRIDGE_ASSETLINKS": "{broken"})

@@ -103,6 +103,11 @@ class BankPage:
     total_count: int
 
 
+@cache
+def _folded(bank: Bank) -> tuple[str, str]:
+    return fold(bank.name), fold(bank.bic)
+
+
 def find_banks(query: BankQuery, banks: tuple[Bank, ...] | None = None) -> BankPage:
     found = list(banks if banks is not None else all_banks())
     if query.ids:
@@ -110,16 +115,16 @@ def find_banks(query: BankQuery, banks: tuple[Bank, ...] | None = None) -> BankP
         found = [b for b in found if b.id in wanted]
     if query.search:
         needle = fold(query.search.strip())
-        found = [b for b in found if needle in fold(b.name) or needle in fold(b.bic)]
+        found = [b for b in found if needle in _folded(b)[0] or needle in _folded(b)[1]]
     if query.countries:
         countries = set(query.countries)
         found = [b for b in found if countries & set(b.countries)]
     for feature, wanted_value in query.features:
         found = [b for b in found if getattr(b, feature) is wanted_value]
     if query.sort == "country":
-        found.sort(key=lambda b: (b.countries[0], fold(b.name)))
+        found.sort(key=lambda b: (b.countries[0], _folded(b)[0]))
     else:
-        found.sort(key=lambda b: fold(b.name))
+        found.sort(key=lambda b: _folded(b)[0])
     total = len(found)
     start = (query.page - 1) * query.per_page
     return BankPage(

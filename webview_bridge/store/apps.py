@@ -79,10 +79,17 @@ def create(
     return NewAppCredentials(app_id, app_secret, callback_secret)
 
 
+_GET = select(*_APP_COLUMNS).where(apps.c.id == bindparam("app_id"))
+
+
+def get_in(conn: Connection, app_id: str) -> App | None:
+    row = conn.execute(_GET, {"app_id": app_id}).first()
+    return to_app(row) if row else None
+
+
 def get(db: Database, app_id: str) -> App | None:
     with db.read() as conn:
-        row = conn.execute(select(*_APP_COLUMNS).where(apps.c.id == app_id)).first()
-    return to_app(row) if row else None
+        return get_in(conn, app_id)
 
 
 def list_all(db: Database) -> list[App]:
@@ -103,7 +110,7 @@ def with_secret_hash(db: Database, app_id: str) -> tuple[App, str] | None:
 def authenticate(db: Database, keyring: Keyring, app_id: str, app_secret: str) -> App | None:
     """The app, if the secret is its current one. Same work whether or not the app exists."""
     with db.read() as conn:
-        row = conn.execute(select(apps).where(apps.c.id == app_id)).first()
+        row = conn.execute(_WITH_SECRET_HASH, {"app_id": app_id}).first()
     expected = row.secret_hash if row else "0" * 64
     if hmac.compare_digest(expected, keyring.hash(app_secret)) and row is not None:
         return to_app(row)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webview_bridge.clock import Clock
+from webview_bridge.domain.apps import App
+from webview_bridge.domain.token_requests import TokenRequest
+from webview_bridge.store import apps, token_requests
 from webview_bridge.store.database import Database
 from webview_bridge.store.schema import consent_flows
 
@@ -26,12 +29,31 @@ class Flow:
         return self.customer_ref is not None and session_hash is not None and self.session_hash == session_hash
 
 
-def get(db: Database, request_id: str) -> Flow | None:
-    with db.read() as conn:
-        row = conn.execute(select(consent_flows).where(consent_flows.c.request_id == request_id)).first()
+_GET = select(consent_flows).where(consent_flows.c.request_id == bindparam("request_id"))
+
+
+def _get_in(conn: Connection, request_id: str) -> Flow | None:
+    row = conn.execute(_GET, {"request_id": request_id}).first()
     if row is None:
         return None
     return Flow(row.request_id, row.bank_id, row.customer_ref, row.customer_id, row.session_hash, row.bank_nonce)
+
+
+def get(db: Database, request_id: str) -> Flow | None:
+    with db.read() as conn:
+        return _get_in(conn, request_id)
+
+
+def load(db: Database, request_id: str) -> tuple[TokenRequest, App, Flow | None] | None:
+    """Everything a page needs about a request, in one read: the request, its TPP, the flow so far."""
+    with db.read() as conn:
+        token_request = token_requests.get_in(conn, request_id)
+        if token_request is None:
+            return None
+        tpp = apps.get_in(conn, token_request.app_id)
+        if tpp is None:
+            return None
+        return token_request, tpp, _get_in(conn, request_id)
 
 
 def choose_bank(db: Database, clock: Clock, request_id: str, bank_id: str) -> str:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from webview_bridge.clock import Clock
 from webview_bridge.domain.token_requests import LIFETIME, TokenRequest
@@ -37,10 +37,14 @@ def create(db: Database, clock: Clock, app_id: str, csrf_token_hash: str, detail
     return to_request(SimpleNamespace(**row))
 
 
+def get_in(conn: Connection, request_id: str) -> TokenRequest | None:
+    row = conn.execute(_BY_ID, {"request_id": request_id}).first()
+    return to_request(row) if row else None
+
+
 def get(db: Database, request_id: str) -> TokenRequest | None:
     with db.read() as conn:
-        row = conn.execute(_BY_ID, {"request_id": request_id}).first()
-    return to_request(row) if row else None
+        return get_in(conn, request_id)
 
 
 def approve(

@@ -54,7 +54,7 @@ async def bank_unavailable(flow: Flow, bank: Bank) -> Response:
 async def external(request: Request) -> Response:
     """GET …/bank-auth: for banks whose login opens outside the WebView (app-to-app)."""
     flow = await open_flow(request, request.path_params["request_id"])
-    state = await run_in_threadpool(flows.get, flow.runtime.db, flow.token_request.id)
+    state = flow.state
     bank = get_bank(state.bank_id) if state and state.bank_id else None
     if state is None or bank is None or state.bank_nonce is None:
         return RedirectResponse(f"/app/request-token/{flow.token_request.id}", status_code=302)
@@ -75,7 +75,7 @@ async def callback(request: Request) -> Response:
     except (BadSignature, KeyError, TypeError):
         return unknown_request(request)
     flow = await open_flow(request, request_id)
-    state = await run_in_threadpool(flows.get, runtime.db, request_id)
+    state = flow.state
     bank = get_bank(state.bank_id) if state and state.bank_id else None
     if state is None or bank is None or state.bank_nonce != nonce:
         return flow.page("ending.html", {"kind": "stale", "back_url": None, "event": "ERROR"}, status=409)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,7 +22,8 @@ def offered_banks(flow: Flow) -> list[Bank]:
 
 def _selection(flow: Flow, search: str, country: str, status: int = 200) -> Response:
     offered = offered_banks(flow)
-    countries = sorted({c for b in offered for c in b.countries})
+    names = flow.request.app.state.templates.env.globals["country_names"]
+    countries = sorted({c for b in offered for c in b.countries}, key=lambda c: names.get(c, c))
     shown = offered
     if country in countries:
         shown = [b for b in shown if country in b.countries]
@@ -30,10 +32,25 @@ def _selection(flow: Flow, search: str, country: str, status: int = 200) -> Resp
     if search:
         matching = {b.id for b in find_banks(BankQuery(search=search[:100]), tuple(shown)).banks}
         shown = [b for b in shown if b.id in matching]
+    bank_list, logo_css = _rendered_list(flow.request, tuple(shown))
     return flow.page("bank_select.html", {
-        "banks": shown, "countries": countries, "country": country, "search": search,
-        "csrf": flow.csrf(), "event": "OPEN",
+        "banks": shown, "bank_list": bank_list, "logo_css": logo_css, "countries": countries, "country": country,
+        "search": search, "csrf": flow.csrf(), "event": "OPEN",
     }, status=status)
+
+
+def _rendered_list(request: Request, banks: tuple[Bank, ...]) -> tuple[Markup, Markup]:
+    """The bank buttons and their logo colours, rendered once per set of banks (a dozen sets in practice)."""
+    cache: dict[tuple[str, ...], tuple[Markup, Markup]] = request.app.state.fragments
+    key = tuple(b.id for b in banks)
+    if key not in cache:
+        env = request.app.state.templates.env
+        html = Markup(env.get_template("_bank_list.html").render(banks=banks, _=env.globals["_"]))
+        css = Markup("".join(f".l-{b.id}{{background:{b.colour}}}" for b in banks))
+        if len(cache) > 256:
+            cache.clear()
+        cache[key] = (html, css)
+    return cache[key]
 
 
 @page_endpoint

@@ -31,7 +31,7 @@ RESOURCE_WORDS = {
 async def _authenticated(flow: Flow) -> tuple[flows.Flow, Bank, list[Account]]:
     """The bank login this browser completed for this request, and the customer's accounts there."""
     request = flow.request
-    state = await run_in_threadpool(flows.get, flow.runtime.db, flow.token_request.id)
+    state = flow.state
     session = current_session(request)
     if state is None or not state.authenticated_for(session_hash(request, session) if session else None):
         raise PageEnd(flow.page("ending.html", {"kind": "login_first", "back_url": None, "event": "ERROR",

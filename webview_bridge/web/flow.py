@@ -15,8 +15,7 @@ from webview_bridge.domain.redirects import tpp_redirect
 from webview_bridge.domain.token_requests import TokenRequest
 from webview_bridge.runtime import Runtime
 from webview_bridge.security.callback_state import sign_callback_state
-from webview_bridge.store import apps as app_store
-from webview_bridge.store import token_requests as request_store
+from webview_bridge.store import flows
 from webview_bridge.web.session import csrf_token, ensure_session, remember_session
 from webview_bridge.web.templating import render
 
@@ -29,6 +28,7 @@ class Flow:
     runtime: Runtime
     token_request: TokenRequest
     tpp: App
+    state: flows.Flow | None  # where the customer's flow stands, as loaded with the request
 
     @property
     def status(self) -> str:
@@ -92,13 +92,11 @@ def unknown_request(request: Request) -> Response:
 async def open_flow(request: Request, request_id: str, *, pending: bool = True) -> Flow:
     """The flow for a request id, or PageEnd with the right end screen (404, 410, already used)."""
     runtime: Runtime = request.app.state.runtime
-    token_request = await run_in_threadpool(request_store.get, runtime.db, request_id)
-    if token_request is None:
+    loaded = await run_in_threadpool(flows.load, runtime.db, request_id)
+    if loaded is None:
         raise PageEnd(unknown_request(request))
-    tpp = await run_in_threadpool(app_store.get, runtime.db, token_request.app_id)
-    if tpp is None:
-        raise PageEnd(unknown_request(request))
-    flow = Flow(request, runtime, token_request, tpp)
+    token_request, tpp, state = loaded
+    flow = Flow(request, runtime, token_request, tpp, state)
     if pending:
         status = flow.status
         if status == "EXPIRED":
