@@ -88,6 +88,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         exception_handlers={ApiError: _on_api_error, HTTPException: _on_http_exception, Exception: _on_crash},
         lifespan=lifespan,
     )
+    if settings.demo:
+        from webview_bridge.demo import demo_app
+
+        app.router.routes.append(Mount("/demo", app=demo_app(runtime), name="demo"))
     app.state.runtime = runtime
     app.state.oauth_server = oauth.BridgeAuthorizationServer(runtime)
     app.state.templates = make_templates(settings.templates_dir)

@@ -20,7 +20,8 @@ _VALID_TRACE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 def _route_template(scope: Scope) -> str:
     """The route's pattern (/token-requests/{id}), never the raw path, whose ids may be private."""
     route = scope.get("route")
-    return getattr(route, "path", None) or "(unmatched)"
+    path = getattr(route, "path", None)
+    return scope.get("root_path", "") + path if path else "(unmatched)"
 
 
 class TraceMiddleware:

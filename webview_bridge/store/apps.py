@@ -124,6 +124,11 @@ def rotate_secret(db: Database, keyring: Keyring, app_id: str) -> str | None:
     return secret if done.rowcount == 1 else None
 
 
+def set_redirect_urls(db: Database, app_id: str, redirect_urls: tuple[str, ...]) -> None:
+    with db.write() as conn:
+        conn.execute(update(apps).where(apps.c.id == app_id).values(redirect_urls=list(redirect_urls)))
+
+
 def rotate_callback_secret(
     db: Database, keyring: Keyring, clock: Clock, app_id: str, *, retire_old: bool = False
 ) -> str | None:

@@ -1,0 +1,193 @@
+"""Mountable start / callback / status endpoints for the TPP's own backend (PROTOCOL §9).
+
+    from webview_bridge.tpp import TppConfig, tpp_app
+    app.mount("/bank-link", tpp_app(TppConfig(...)))    # Starlette or FastAPI
+
+- GET {prefix}/start    stores a token request with a fresh CSRF token (kept in an HttpOnly
+                        cookie) and answers 302 to the consent URL carrying the request id.
+- GET {prefix}/callback verifies the signed state (signature, age, app_id, CSRF hash against the
+                        cookie, single use), reads the result, tells `on_linked`, then 302s to
+                        the app's return URL or shows a done page that emits EXIT.
+- GET {prefix}/status   the outcome, for an app whose flow finished outside its WebView.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import inspect
+import secrets
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from itsdangerous import BadSignature, SignatureExpired
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from webview_bridge.domain.apps import is_loopback_host
+from webview_bridge.domain.redirects import tpp_redirect
+from webview_bridge.security.callback_state import DEFAULT_MAX_AGE, verify_callback_state
+from webview_bridge.tpp._core import BridgeError
+from webview_bridge.tpp.client import AsyncBridgeClient
+from webview_bridge.web.templating import make_templates, render
+
+CSRF_COOKIE = "wvb_tpp_csrf_"
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """What `on_linked` hears: a token id, or the error that ended the flow."""
+
+    request_id: str
+    token_id: str | None
+    error: str | None
+    callback_state: str | None
+
+
+class ReplayGuard(Protocol):
+    def first_use(self, key: str, ttl_seconds: int) -> bool:
+        """True the first time `key` is seen within ttl; share one across instances (e.g. Redis SET NX)."""
+        ...
+
+
+class MemoryReplayGuard:
+    """Single use within one process; give TppConfig a shared guard when running several."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def first_use(self, key: str, ttl_seconds: int) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            self._seen = {k: t for k, t in self._seen.items() if t > now}
+            if key in self._seen:
+                return False
+            self._seen[key] = now + ttl_seconds
+            return True
+
+
+@dataclass
+class TppConfig:
+    server_url: str
+    app_id: str
+    app_secret: str
+    callback_secrets: Sequence[str]  # oldest first; any of them verifies
+    redirect_url: str  # registered with `apps create --redirect-url`: where {prefix}/callback is reached
+    on_linked: Callable[[LinkResult, Request], Awaitable[None] | None] | None = None
+    return_url: str | None = None  # a deep link into the app; None shows a done page that emits EXIT
+    resources: Sequence[str] = ("ACCOUNTS", "BALANCES", "TRANSACTIONS")
+    request_fields: dict[str, Any] = field(default_factory=dict)  # more POST /token-requests fields
+    max_age: int = DEFAULT_MAX_AGE
+    replay_guard: ReplayGuard = field(default_factory=MemoryReplayGuard)
+    client: AsyncBridgeClient | None = None
+
+    def bridge(self) -> AsyncBridgeClient:
+        if self.client is None:
+            self.client = AsyncBridgeClient(self.server_url, self.app_id, self.app_secret)
+        return self.client
+
+
+def _config(request: Request) -> TppConfig:
+    return request.app.state.tpp_config
+
+
+def _problem(request: Request, status: int, title: str, text: str) -> Response:
+    response = render(request, "tpp_problem.html", {"title": title, "text": text, "event": "ERROR",
+                                                    "event_data": {"code": title}}, status=status)
+    return response
+
+
+async def start(request: Request) -> Response:
+    config = _config(request)
+    csrf_token = secrets.token_urlsafe(32)
+    fields = {"resources": list(config.resources), "redirect_url": config.redirect_url,
+              "ref_id": request.query_params.get("ref_id") or secrets.token_hex(8),
+              "csrf_token": csrf_token, **config.request_fields}
+    if request.query_params.get("bank_id"):
+        fields["bank_id"] = request.query_params["bank_id"]
+    try:
+        created = await config.bridge().store_token_request(**fields)
+    except BridgeError as error:
+        return _problem(request, 502, "Could not start", f"The bank link service refused to start ({error.code}).")
+    response = RedirectResponse(created.url, status_code=302)
+    response.set_cookie(
+        CSRF_COOKIE + created.token_request.id, csrf_token, max_age=20 * 60, httponly=True, samesite="lax",
+        secure=not is_loopback_host(request.url.hostname), path=request.scope.get("root_path", "") + "/",
+    )
+    return response
+
+
+async def callback(request: Request) -> Response:
+    config = _config(request)
+    params = request.query_params
+    request_id, state = params.get("request-id", ""), params.get("state", "")
+    try:
+        payload = verify_callback_state(config.callback_secrets, state, max_age=config.max_age)
+    except SignatureExpired:
+        return _problem(request, 403, "Link expired", "This answer from the bank link is too old. Start again.")
+    except BadSignature:
+        return _problem(request, 400, "Invalid answer", "This answer was not signed by the bank link service.")
+    if (not isinstance(payload, dict) or payload.get("app_id") != config.app_id or payload.get("request_id") != request_id
+            or payload.get("token_id") != (params.get("token-id") or None) or payload.get("error") != (params.get("error") or None)):
+        return _problem(request, 400, "Invalid answer", "This answer does not belong to this app.")
+    cookie_name = CSRF_COOKIE + request_id
+    csrf_token = request.cookies.get(cookie_name)
+    if not csrf_token:
+        return _problem(request, 403, "Session not found",
+                        "This browser did not start this link (or its cookie expired). The app will learn the outcome by itself.")
+    if not hmac.compare_digest(hashlib.sha256(csrf_token.encode()).hexdigest(), str(payload.get("csrf_token_hash"))):
+        return _problem(request, 403, "Session mismatch", "This answer belongs to another session.")
+    if not config.replay_guard.first_use("state:" + hashlib.sha256(state.encode()).hexdigest(), config.max_age):
+        return _problem(request, 403, "Already used", "This answer was already used.")
+    token_id, error = payload.get("token_id"), payload.get("error")
+    if token_id:  # trust, but confirm with the server that the request ended with this token
+        try:
+            outcome = await config.bridge().get_token_request_result(request_id)
+        except BridgeError as failure:
+            return _problem(request, 502, "Could not confirm", f"The bank link service did not confirm ({failure.code}).")
+        if outcome.status != "PROCESSED" or outcome.token_id != token_id:
+            return _problem(request, 400, "Invalid answer", "The bank link service does not confirm this token.")
+    result = LinkResult(request_id, token_id, error, payload.get("callback_state"))
+    if config.on_linked is not None:
+        done = config.on_linked(result, request)
+        if inspect.isawaitable(done):
+            await done
+    if config.return_url:
+        response: Response = RedirectResponse(tpp_redirect(config.return_url, {
+            "request-id": request_id, "token-id": token_id, "error": error}), status_code=302)
+    else:
+        response = render(request, "tpp_done.html", {"result": result, "event": "EXIT",
+                                                     "event_data": {"token_id": token_id, "error": error}})
+    response.delete_cookie(cookie_name, path=request.scope.get("root_path", "") + "/")
+    return response
+
+
+async def status(request: Request) -> Response:
+    request_id = request.query_params.get("request-id", "")
+    if not request_id:
+        return JSONResponse({"error": {"code": "missing_field", "message": "request-id is required", "field": "request-id"}},
+                            status_code=400)
+    try:
+        outcome = await _config(request).bridge().get_token_request_result(request_id)
+    except BridgeError as error:
+        return JSONResponse({"error": {"code": error.code, "message": error.message}}, status_code=error.status or 502)
+    return JSONResponse(outcome.model_dump(mode="json", exclude_none=True))
+
+
+def tpp_app(config: TppConfig, templates_dir: Any = None, extra_routes: Sequence[Route] = ()) -> Starlette:
+    """A small Starlette app to mount at any prefix of the TPP's own app."""
+    app = Starlette(routes=[
+        *extra_routes,
+        Route("/start", start, methods=["GET"]),
+        Route("/callback", callback, methods=["GET"]),
+        Route("/status", status, methods=["GET"]),
+    ])
+    app.state.tpp_config = config
+    app.state.templates = make_templates(templates_dir)
+    return app
