@@ -63,8 +63,10 @@ _TYPE_ERRORS = {
 
 
 def from_validation_error(exc: ValidationError) -> ApiError:
-    """The first problem pydantic found, in the protocol's words."""
-    first = exc.errors(include_url=False)[0]
+    """The first problem pydantic found, in the protocol's words. An unknown field is named before
+    a missing one: a misspelt field shows up as both, and the misspelling is what to fix."""
+    problems = exc.errors(include_url=False)
+    first = next((p for p in problems if p["type"] == "extra_forbidden"), problems[0])
     kind, loc = first["type"], [p for p in first["loc"] if not (isinstance(p, str) and "[" in p)]
     where = field_path(loc)
     if kind == "json_invalid":

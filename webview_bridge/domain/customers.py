@@ -1,6 +1,38 @@
-"""Customers (PROTOCOL §3): the bank's end users, the grantors of tokens."""
+"""Customers and client tokens (PROTOCOL §3): the bank's end users, and how a bank's app names
+one of them to the WebView."""
 
+from __future__ import annotations
+
+import hashlib
+import hmac
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import phonenumbers
+
+from webview_bridge.errors import ApiError
+
+MAX_TTL_MINUTES = 518_400  # 360 days
+STRONG_AUTH_MAX_TTL_MINUTES = 10
+
+
+def phone_hash(number: str, key: bytes | str | None = None, region: str | None = None) -> str:
+    """The number in E.164, hashed: HMAC-SHA256 under the bank's key, or plain SHA-256 without one.
+
+    `region` (e.g. "GB") lets national numbers through; without it the number must start with +.
+    Raises ValueError for something that is not a phone number.
+    """
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{number!r} is not a phone number: {exc}") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError(f"{number!r} is not a possible phone number")
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164).encode()
+    if key is None:
+        return hashlib.sha256(e164).hexdigest()
+    return hmac.new(key.encode() if isinstance(key, str) else key, e164, hashlib.sha256).hexdigest()
 
 
 def customer_id_for(keyed_hash: Callable[[str], str], bank_id: str, customer_ref: str) -> str:
@@ -10,3 +42,42 @@ def customer_id_for(keyed_hash: Callable[[str], str], bank_id: str, customer_ref
     same customer the same way; keyed so nobody can compute it from the bank's client id.
     """
     return "cus_" + keyed_hash(f"customer:{bank_id}:{customer_ref}")[:32]
+
+
+@dataclass(frozen=True)
+class ClientToken:
+    id: str
+    bank_app_id: str
+    customer_id: str | None
+    customer_ref: str | None  # the bank's client id for the customer, when known
+    activation: str  # preloaded | required | independent
+    strong_auth: bool
+    expires_at: datetime
+    used_at: datetime | None
+
+    def live(self, now: datetime) -> bool:
+        return now < self.expires_at
+
+    def may_skip_bank_login(self, now: datetime, bank_id: str, issuing_bank_id: str | None) -> bool:
+        """Only a strong-auth token, unused, within its life, at the issuing bank, for a customer
+        that bank can name: strong customer authentication is never skipped on a long-lived token."""
+        return (self.strong_auth and self.used_at is None and self.live(now) and issuing_bank_id is not None
+                and bank_id == issuing_bank_id and self.customer_ref is not None)
+
+
+def check_token_spec(index: int, ttl_minutes: int, strong_auth: bool) -> timedelta:
+    if strong_auth and ttl_minutes > STRONG_AUTH_MAX_TTL_MINUTES:
+        raise ApiError(400, "strong_auth_ttl_too_long",
+                       f"strong_auth is only allowed with ttl_minutes up to {STRONG_AUTH_MAX_TTL_MINUTES}", f"[{index}].strong_auth")
+    return timedelta(minutes=ttl_minutes)
+
+
+def check_phones(phones: list[tuple[str, bool]], where: str) -> None:
+    """At most one primary phone, no phone twice."""
+    if sum(1 for _, primary in phones if primary) > 1:
+        raise ApiError(400, "multiple_primary_phones", "at most one phone may be primary", where)
+    seen: set[str] = set()
+    for index, (hash_, _) in enumerate(phones):
+        if hash_ in seen:
+            raise ApiError(400, "duplicate_phone_hash", "the same phone hash is given twice", f"{where}[{index}].hash")
+        seen.add(hash_)

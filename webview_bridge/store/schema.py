@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -136,4 +136,54 @@ consent_flows = Table(
     Column("customer_id", String(40)),
     Column("session_hash", String(64)),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# A bank app's customers (PROTOCOL §3). client_id is unique within the bank app; a phone hash
+# belongs to one customer of the bank app at a time.
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("bank_app_id", String(40), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", String(128)),
+    Column("activation", String(16), nullable=False),  # preloaded | independent
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("bank_app_id", "client_id", name="uq_customers_bank_app_client"),
+)
+
+customer_phones = Table(
+    "customer_phones",
+    metadata,
+    Column("bank_app_id", String(40), ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("phone_hash", String(64), primary_key=True),
+    Column("customer_id", String(40), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("is_primary", Boolean, nullable=False),
+)
+
+# Client tokens, stored as keyed hashes. For a customer not yet known (independent activation)
+# the phones or client id wait here until the customer accepts.
+client_tokens = Table(
+    "client_tokens",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("bank_app_id", String(40), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", String(40)),
+    Column("pending_client_id", String(128)),
+    Column("pending_phones", JSON),
+    Column("activation", String(16), nullable=False),  # preloaded | required | independent
+    Column("strong_auth", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+# A WebView session that began with a client token (the hand-off of PROTOCOL §6).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("client_token_id", String(40), ForeignKey("client_tokens.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )

@@ -17,8 +17,10 @@ from webview_bridge.banks.connector import BankUnavailable, LoginFailed
 from webview_bridge.banks.directory import Bank, get_bank
 from webview_bridge.domain.customers import customer_id_for
 from webview_bridge.domain.token_requests import LIFETIME
+from webview_bridge.store import customers as customer_store
 from webview_bridge.store import flows
 from webview_bridge.web.flow import Flow, open_flow, page_endpoint, unknown_request
+from webview_bridge.web.handoff import session_customer
 from webview_bridge.web.session import ensure_session, remember_session, session_hash
 
 BANK_STATE = "bank-state"
@@ -36,7 +38,15 @@ def _bank_url(flow: Flow, bank: Bank, nonce: str) -> str:
 async def start_bank_auth(flow: Flow, bank: Bank) -> Response:
     if bank.status != "available":
         return await bank_unavailable(flow, bank)
-    nonce = await run_in_threadpool(flows.choose_bank, flow.runtime.db, flow.runtime.clock, flow.token_request.id, bank.id)
+    runtime = flow.runtime
+    nonce = await run_in_threadpool(flows.choose_bank, runtime.db, runtime.clock, flow.token_request.id, bank.id)
+    customer = await session_customer(flow.request)
+    if customer is not None:
+        token, bank_app = customer
+        if token.may_skip_bank_login(runtime.clock.now(), bank.id, bank_app.bank_id) and \
+                await run_in_threadpool(customer_store.consume_strong_auth, runtime.db, runtime.clock, token.id):
+            # The bank's own app authenticated this customer strongly moments ago: no second login.
+            return await _authenticated(flow, bank, nonce, token.customer_ref or "", token.customer_id)
     if bank.requires_external_auth:
         target = f"/app/request-token/{flow.token_request.id}/bank-auth"
         return remember_session(flow.request, RedirectResponse(target, status_code=302))
@@ -86,11 +96,18 @@ async def callback(request: Request) -> Response:
     except (BankUnavailable, LoginFailed):
         await run_in_threadpool(flows.spend_nonce, runtime.db, runtime.clock, request_id, nonce)
         return await bank_unavailable(flow, bank)
+    return await _authenticated(flow, bank, nonce, customer_ref, None)
+
+
+async def _authenticated(flow: Flow, bank: Bank, nonce: str, customer_ref: str, customer_id: str | None) -> Response:
+    """The bank vouched for the customer in this browser: record it and go to consent."""
+    request, runtime = flow.request, flow.runtime
     session = ensure_session(request)
+    request_id = flow.token_request.id
     done = await run_in_threadpool(
         lambda: flows.complete_bank_auth(
             runtime.db, runtime.clock, request_id, nonce, customer_ref=customer_ref,
-            customer_id=customer_id_for(runtime.keyring.hash, bank.id, customer_ref),
+            customer_id=customer_id or customer_id_for(runtime.keyring.hash, bank.id, customer_ref),
             session_hash=session_hash(request, session),
         )
     )

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from webview_bridge.banks.directory import Bank, BankQuery, all_banks, find_banks, get_bank
 from webview_bridge.web.bank_auth import start_bank_auth
 from webview_bridge.web.flow import Flow, open_flow, page_endpoint
-from webview_bridge.web.session import check_csrf, ensure_session
+from webview_bridge.web.activation import needs_activation
+from webview_bridge.web.handoff import session_customer, take_client_token
+from webview_bridge.web.session import check_csrf, ensure_session, remember_session
 
 
-def offered_banks(flow: Flow) -> list[Bank]:
-    """The banks this request can use: in its countries, offering every resource it asks for."""
+def offered_banks(flow: Flow, first: str | None = None) -> list[Bank]:
+    """The banks this request can use: in its countries, offering every resource it asks for;
+    the customer's own bank (known from a client token) first."""
     countries = tuple(flow.token_request.details.get("countries") or ())
-    banks = find_banks(BankQuery(countries=countries)).banks
-    return [b for b in banks if all(b.supports(r) for r in flow.token_request.resources)]
+    banks = [b for b in find_banks(BankQuery(countries=countries)).banks
+             if all(b.supports(r) for r in flow.token_request.resources)]
+    return sorted(banks, key=lambda b: b.id != first) if first else banks
 
 
-def _selection(flow: Flow, search: str, country: str, status: int = 200) -> Response:
-    offered = offered_banks(flow)
+def _selection(flow: Flow, search: str, country: str, status: int = 200, first: str | None = None) -> Response:
+    offered = offered_banks(flow, first)
     names = flow.request.app.state.templates.env.globals["country_names"]
     countries = sorted({c for b in offered for c in b.countries}, key=lambda c: names.get(c, c))
     shown = offered
@@ -57,13 +61,20 @@ def _rendered_list(request: Request, banks: tuple[Bank, ...]) -> tuple[Markup, M
 async def entry(request: Request) -> Response:
     """GET /app/request-token/{request_id}: where the WebView starts."""
     flow = await open_flow(request, request.path_params["request_id"])
+    await take_client_token(request)
     ensure_session(request)
+    customer = await session_customer(request)
+    if needs_activation(customer):
+        target = f"/app/request-token/{flow.token_request.id}/activation"
+        return remember_session(request, RedirectResponse(target, status_code=302))
     preset = flow.token_request.bank_id
     if preset:
         bank = get_bank(preset)
         assert bank is not None  # checked when the request was stored
         return await start_bank_auth(flow, bank)
-    return _selection(flow, request.query_params.get("search", "").strip(), request.query_params.get("country", "").upper())
+    own_bank = customer[1].bank_id if customer else None
+    return _selection(flow, request.query_params.get("search", "").strip(),
+                      request.query_params.get("country", "").upper(), first=own_bank)
 
 
 @page_endpoint

@@ -23,13 +23,14 @@ MAX_AGE = 3600
 
 
 def current_session(request: Request) -> str | None:
+    """The session the browser sent (not one begun during this request)."""
     value = request.cookies.get(COOKIE, "")
     return value if _VALUE.match(value) else None
 
 
 def ensure_session(request: Request) -> str:
     """The session value, made now if the browser has none; remember_session() sets the cookie."""
-    value = current_session(request)
+    value = getattr(request.state, "new_session", None) or current_session(request)
     if value is None:
         value = new_secret()
         request.state.new_session = value

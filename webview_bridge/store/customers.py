@@ -1,0 +1,171 @@
+"""Customers, their phones, client tokens and hand-off sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from webview_bridge.clock import Clock
+from webview_bridge.domain.apps import App
+from webview_bridge.domain.customers import ClientToken, customer_id_for
+from webview_bridge.errors import ApiError
+from webview_bridge.ids import new_id, new_secret
+from webview_bridge.security.keyring import Keyring
+from webview_bridge.store.database import Database
+from webview_bridge.store.schema import client_tokens, customer_phones, customers, web_sessions
+
+
+@dataclass(frozen=True)
+class CustomerSpec:
+    client_id: str
+    phones: list[tuple[str, bool]]  # (hash, primary)
+
+
+def _customer_id(keyring: Keyring, bank_app: App, client_id: str) -> str:
+    return customer_id_for(keyring.hash, bank_app.bank_id or bank_app.id, client_id)
+
+
+def upsert(db: Database, clock: Clock, keyring: Keyring, bank_app: App, specs: list[CustomerSpec]) -> tuple[int, int]:
+    """Create or update the bank's customers, all or nothing; their phone lists are replaced."""
+    now = clock.now()
+    created = updated = 0
+    batch_owner: dict[str, int] = {}
+    with db.write() as conn:
+        for i, spec in enumerate(specs):
+            row = conn.execute(select(customers.c.id).where(
+                customers.c.bank_app_id == bank_app.id, customers.c.client_id == spec.client_id)).first()
+            customer_id = row.id if row else _customer_id(keyring, bank_app, spec.client_id)
+            for j, (hash_, _) in enumerate(spec.phones):
+                where = f"customers[{i}].phones[{j}].hash"
+                if batch_owner.setdefault(hash_, i) != i:
+                    raise ApiError(409, "phone_hash_in_use", "this phone is given to two customers in the batch", where)
+                owner = conn.execute(select(customer_phones.c.customer_id).where(
+                    customer_phones.c.bank_app_id == bank_app.id, customer_phones.c.phone_hash == hash_)).scalar()
+                if owner is not None and owner != customer_id:
+                    raise ApiError(409, "phone_hash_in_use", "this phone belongs to another customer of the bank", where)
+            if row:
+                conn.execute(update(customers).where(customers.c.id == customer_id).values(updated_at=now))
+                updated += 1
+            else:
+                conn.execute(insert(customers).values(id=customer_id, bank_app_id=bank_app.id, client_id=spec.client_id,
+                                                      activation="preloaded", created_at=now, updated_at=now))
+                created += 1
+            conn.execute(delete(customer_phones).where(customer_phones.c.customer_id == customer_id))
+            for hash_, primary in spec.phones:
+                conn.execute(insert(customer_phones).values(bank_app_id=bank_app.id, phone_hash=hash_,
+                                                            customer_id=customer_id, is_primary=primary))
+    return created, updated
+
+
+def resolve(conn: Connection, bank_app_id: str, *, phone_hashes: list[str] | None = None,
+            client_id: str | None = None) -> list[tuple[str, str | None]]:
+    """The (customer id, client id) pairs of this bank's customers that match."""
+    if client_id is not None:
+        condition = and_(customers.c.bank_app_id == bank_app_id, customers.c.client_id == client_id)
+        query = select(customers.c.id, customers.c.client_id).where(condition)
+    else:
+        query = (select(customers.c.id, customers.c.client_id).distinct()
+                 .join(customer_phones, customer_phones.c.customer_id == customers.c.id)
+                 .where(customer_phones.c.bank_app_id == bank_app_id, customer_phones.c.phone_hash.in_(phone_hashes or [])))
+    return [(r.id, r.client_id) for r in conn.execute(query)]
+
+
+def issue_tokens(db: Database, clock: Clock, keyring: Keyring, bank_app: App, wanted: list[dict[str, Any]],
+                 resolver: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Issue client tokens, all or nothing. `resolver(conn, index, spec)` returns the row fields
+    that name the customer (or raises ApiError naming the element)."""
+    now = clock.now()
+    issued = []
+    with db.write() as conn:
+        for index, spec in enumerate(wanted):
+            who = resolver(conn, index, spec)
+            secret = new_secret()
+            row = {"id": new_id("ct"), "token_hash": keyring.hash(secret), "bank_app_id": bank_app.id,
+                   "strong_auth": spec["strong_auth"], "created_at": now, "expires_at": now + spec["ttl"],
+                   "used_at": None, **who}
+            conn.execute(insert(client_tokens).values(**row))
+            issued.append((secret, row))
+    return issued
+
+
+def _to_token(row: Any) -> ClientToken:
+    return ClientToken(id=row.id, bank_app_id=row.bank_app_id, customer_id=row.customer_id,
+                       customer_ref=row.client_id if row.customer_id else row.pending_client_id,
+                       activation=row.activation, strong_auth=row.strong_auth, expires_at=row.expires_at, used_at=row.used_at)
+
+
+def _token_query():
+    return (select(client_tokens, customers.c.client_id)
+            .join(customers, customers.c.id == client_tokens.c.customer_id, isouter=True))
+
+
+def find_token(db: Database, keyring: Keyring, secret: str) -> ClientToken | None:
+    with db.read() as conn:
+        row = conn.execute(_token_query().where(client_tokens.c.token_hash == keyring.hash(secret))).first()
+    return _to_token(row) if row else None
+
+
+def consume_strong_auth(db: Database, clock: Clock, token_id: str) -> bool:
+    """Spend a strong-auth token's one login skip; False if it was spent already."""
+    with db.write() as conn:
+        done = conn.execute(update(client_tokens).where(
+            client_tokens.c.id == token_id, client_tokens.c.strong_auth.is_(True), client_tokens.c.used_at.is_(None),
+        ).values(used_at=clock.now()))
+    return done.rowcount == 1
+
+
+def activate(db: Database, clock: Clock, keyring: Keyring, bank_app: App, token_id: str) -> tuple[str, bool]:
+    """Make the customer a `required` token names; (customer id, True) if made now, False if it was active."""
+    now = clock.now()
+    with db.write() as conn:
+        row = conn.execute(select(client_tokens).where(client_tokens.c.id == token_id)).one()
+        if row.customer_id is not None:
+            return row.customer_id, False
+        client_id = row.pending_client_id
+        existing = resolve(conn, bank_app.id, client_id=client_id) if client_id else []
+        if existing:
+            customer_id = existing[0][0]
+        else:
+            customer_id = _customer_id(keyring, bank_app, client_id) if client_id else new_id("cus")
+            conn.execute(insert(customers).values(id=customer_id, bank_app_id=bank_app.id, client_id=client_id,
+                                                  activation="independent", created_at=now, updated_at=now))
+            for hash_, primary in row.pending_phones or []:
+                taken = conn.execute(select(customer_phones.c.customer_id).where(
+                    customer_phones.c.bank_app_id == bank_app.id, customer_phones.c.phone_hash == hash_)).scalar()
+                if taken is None:
+                    conn.execute(insert(customer_phones).values(bank_app_id=bank_app.id, phone_hash=hash_,
+                                                                customer_id=customer_id, is_primary=primary))
+        won = conn.execute(update(client_tokens).where(client_tokens.c.id == token_id, client_tokens.c.customer_id.is_(None))
+                           .values(customer_id=customer_id, activation="independent"))
+        if won.rowcount != 1:  # a concurrent activation got there first: keep its customer, drop ours
+            raise _ActivationRace()
+    return customer_id, True
+
+
+class _ActivationRace(Exception):
+    pass
+
+
+def activate_once(db: Database, clock: Clock, keyring: Keyring, bank_app: App, token_id: str) -> tuple[str, bool]:
+    """activate(), where losing a race to a concurrent activation means it is already active."""
+    try:
+        return activate(db, clock, keyring, bank_app, token_id)
+    except (_ActivationRace, IntegrityError):
+        return activate(db, clock, keyring, bank_app, token_id)
+
+
+def start_session(db: Database, clock: Clock, session_hash: str, token_id: str) -> None:
+    with db.write() as conn:
+        conn.execute(insert(web_sessions).values(session_hash=session_hash, client_token_id=token_id, created_at=clock.now()))
+
+
+def session_token(db: Database, session_hash: str) -> ClientToken | None:
+    """The client token a WebView session began with, if it began with one."""
+    with db.read() as conn:
+        row = conn.execute(_token_query().join(web_sessions, web_sessions.c.client_token_id == client_tokens.c.id)
+                           .where(web_sessions.c.session_hash == session_hash)).first()
+    return _to_token(row) if row else None
+
