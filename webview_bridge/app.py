@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from webview_bridge.api import accounts, banks, customers, health, me, token_requests, tokens
+from webview_bridge.api import accounts, banks, customers, customizations, health, me, token_requests, tokens
 from webview_bridge.clock import Clock
 from webview_bridge.errors import ApiError
 from webview_bridge.oauth import server as oauth
@@ -23,7 +23,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from webview_bridge.resources import STATIC_DIR
 from webview_bridge.runtime import Runtime
 from webview_bridge.settings import Settings
-from webview_bridge.web import activation, bank_auth, bank_select, consent, endings, home, sandbox_bank, well_known
+from webview_bridge.web import activation, bank_auth, bank_select, consent, endings, home, sandbox_bank, theming, well_known
 from webview_bridge.web.templating import is_page_path, make_templates, render
 
 log = logging.getLogger("webview_bridge")
@@ -72,6 +72,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             *tokens.routes,
             *accounts.routes,
             *customers.routes,
+            *customizations.routes,
             *bank_select.routes,
             *activation.routes,
             *bank_auth.routes,
@@ -79,6 +80,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             *endings.routes,
             *sandbox_bank.routes,
             *well_known.routes,
+            *theming.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

@@ -242,3 +242,36 @@ def test_well_known_association_files_come_from_settings(tmp_path, database_url,
         assert client.get("/.well-known/assetlinks.json").status_code == 404
     with pytest.raises(SettingsError, match="not valid JSON"):
         settings_from_env({"WEBVIEW_BRIDGE_ASSETLINKS": "{broken"})
+
+
+def test_pages_speak_the_customers_language(tpp, customer):
+    stored = tpp.store_request(bank_id=None)
+    german = customer.get(f"/app/request-token/{stored['id']}?lang=de")
+    assert '<html lang="de"' in german.text and "Wählen Sie Ihre Bank" in german.text and "Banken suchen" in german.text
+    assert "Deutschland" in german.text  # country names in the language too
+    again = customer.get(f"/app/request-token/{stored['id']}")  # the choice stays for the flow
+    assert '<html lang="de"' in again.text
+    french = Customer(tpp.server.url)
+    page = french.http.get(f"/app/request-token/{stored['id']}", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert '<html lang="fr"' in page.text and "Choisissez votre banque" in page.text
+    unknown = Customer(tpp.server.url).get(f"/app/request-token/{stored['id']}?lang=tlh")
+    assert unknown.status_code == 200 and '<html lang="en"' in unknown.text
+
+
+def test_dates_are_formatted_for_the_language(tpp):
+    stored = tpp.store_request(bank_id="sandbox", token_expiration_days=90)
+    person = Customer(tpp.server.url)
+    entry = person.get(f"/app/request-token/{stored['id']}?lang=pl")
+    page = person.get(person.back_from_bank(person.bank_login(entry, "alice")).headers["location"])
+    assert "19 lutego 2027" in page.text and "Zezwól" in page.text and "Konto osobiste" in page.text
+
+
+def test_operator_templates_override_the_built_in_ones_by_name(tmp_path, database_url, clock):
+    from starlette.testclient import TestClient
+
+    from webview_bridge.app import create_app
+    from webview_bridge.settings import Settings
+
+    (tmp_path / "home.html").write_text('{% extends "base.html" %}{% block content %}<h1>Our bank</h1>{% endblock %}')
+    with TestClient(create_app(Settings(database_url=database_url, templates_dir=tmp_path), clock)) as client:
+        assert "<h1>Our bank</h1>" in client.get("/").text

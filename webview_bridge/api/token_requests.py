@@ -21,6 +21,7 @@ from webview_bridge.banks.directory import get_bank
 from webview_bridge.domain.token_requests import RESOURCES, TokenRequest, check_context, check_repeated_description
 from webview_bridge.errors import ApiError, not_found
 from webview_bridge.security.pan import contains_pan
+from webview_bridge.store import customizations as customization_store
 from webview_bridge.store import token_requests as request_store
 
 Resource = Literal["ACCOUNTS", "BALANCES", "TRANSACTIONS", "TRANSFER_DESTINATIONS", "FUNDS_CONFIRMATIONS", "STANDING_ORDERS"]
@@ -166,8 +167,11 @@ async def create_token_request(request: Request) -> JSONResponse:
     body = await parse_body(request, TokenRequestIn)
     details = body.model_dump(mode="json", exclude={"csrf_token"})
     details["description"] = body.description or body.ref_id
-    check_context(details, caller.app, get_bank, owns_customization=lambda _id: False)
     runtime = request.app.state.runtime
+    customization_id = details.get("customization_id")
+    owned = customization_id is not None and await run_in_threadpool(
+        customization_store.get, runtime.db, customization_id, caller.app.id) is not None
+    check_context(details, caller.app, get_bank, owns_customization=lambda _id: owned)
     csrf_token_hash = hashlib.sha256(body.csrf_token.encode()).hexdigest()
     stored = await run_in_threadpool(request_store.create, runtime.db, runtime.clock, caller.app.id, csrf_token_hash, details)
     url = f"{runtime.settings.base_url}/app/request-token/{stored.id}"

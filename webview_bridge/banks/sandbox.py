@@ -31,6 +31,7 @@ from webview_bridge.banks.connector import (
     TransferDestination,
 )
 from webview_bridge.banks.directory import Bank
+from webview_bridge.i18n import N_
 
 PASSWORD = "sandbox"
 ONE_TIME_CODE = "123456"
@@ -116,12 +117,12 @@ class SandboxConnector:
             raise BankUnavailable(f"{bank.name} is not answering")
         user = username.strip().lower()
         if not user or not hmac.compare_digest(password.encode(), PASSWORD.encode()):
-            raise LoginFailed("The username or password is not right.")
+            raise LoginFailed(N_("The username or password is not right."))
         if user in NEEDS_SECOND_FACTOR:
             if not one_time_code:
                 raise SecondFactorRequired()
             if not hmac.compare_digest(one_time_code.strip().encode(), ONE_TIME_CODE.encode()):
-                raise LoginFailed("That one-time code is not right.")
+                raise LoginFailed(N_("That one-time code is not right."))
         return user
 
     def check_one_time_code(self, bank: Bank, username: str, one_time_code: str) -> str:
@@ -129,7 +130,7 @@ class SandboxConnector:
         if bank.status != "available" or bank.always_fails:
             raise BankUnavailable(f"{bank.name} is not answering")
         if not hmac.compare_digest(one_time_code.strip().encode(), ONE_TIME_CODE.encode()):
-            raise LoginFailed("That one-time code is not right.")
+            raise LoginFailed(N_("That one-time code is not right."))
         return username
 
     def holder_name(self, bank: Bank, customer_ref: str) -> str:

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from webview_bridge.clock import Clock
 from webview_bridge.domain.apps import App
 from webview_bridge.domain.token_requests import TokenRequest
-from webview_bridge.store import apps, token_requests
+from webview_bridge.domain.customizations import Customization
+from webview_bridge.store import apps, customizations, token_requests
 from webview_bridge.store.database import Database
 from webview_bridge.store.schema import consent_flows
 
@@ -44,8 +45,9 @@ def get(db: Database, request_id: str) -> Flow | None:
         return _get_in(conn, request_id)
 
 
-def load(db: Database, request_id: str) -> tuple[TokenRequest, App, Flow | None] | None:
-    """Everything a page needs about a request, in one read: the request, its TPP, the flow so far."""
+def load(db: Database, request_id: str) -> tuple[TokenRequest, App, Flow | None, Customization | None] | None:
+    """Everything a page needs about a request, in one read: the request, its TPP, the flow so
+    far, and the TPP's theme for it."""
     with db.read() as conn:
         token_request = token_requests.get_in(conn, request_id)
         if token_request is None:
@@ -53,7 +55,9 @@ def load(db: Database, request_id: str) -> tuple[TokenRequest, App, Flow | None]
         tpp = apps.get_in(conn, token_request.app_id)
         if tpp is None:
             return None
-        return token_request, tpp, _get_in(conn, request_id)
+        theme_id = token_request.details.get("customization_id")
+        theme = customizations.get_in(conn, theme_id) if theme_id else None
+        return token_request, tpp, _get_in(conn, request_id), theme
 
 
 def choose_bank(db: Database, clock: Clock, request_id: str, bank_id: str) -> str:

@@ -187,3 +187,19 @@ web_sessions = Table(
     Column("client_token_id", String(40), ForeignKey("client_tokens.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# A TPP's theme for the pages (PROTOCOL §8). Colours as given; defaults fill the rest when used.
+customizations = Table(
+    "customizations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("display_name", String(100), nullable=False),
+    Column("logo", Text),  # data: URI, checked: PNG, JPEG or WebP, at most 100 KB decoded
+    Column("colors", JSON, nullable=False),
+    Column("dark_colors", JSON, nullable=False),
+    Column("corner_radius_px", Integer),
+    Column("consent_text", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from webview_bridge.domain.apps import is_loopback_host
 from webview_bridge.domain.redirects import tpp_redirect
+from webview_bridge.i18n import N_
 from webview_bridge.security.callback_state import DEFAULT_MAX_AGE, verify_callback_state
 from webview_bridge.tpp._core import BridgeError
 from webview_bridge.tpp.client import AsyncBridgeClient
@@ -114,7 +115,7 @@ async def start(request: Request) -> Response:
     try:
         created = await config.bridge().store_token_request(**fields)
     except BridgeError as error:
-        return _problem(request, 502, "Could not start", f"The bank link service refused to start ({error.code}).")
+        return _problem(request, 502, N_("Could not start"), N_("The bank link service refused to start."))
     response = RedirectResponse(created.url, status_code=302)
     response.set_cookie(
         CSRF_COOKIE + created.token_request.id, csrf_token, max_age=20 * 60, httponly=True, samesite="lax",
@@ -130,29 +131,29 @@ async def callback(request: Request) -> Response:
     try:
         payload = verify_callback_state(config.callback_secrets, state, max_age=config.max_age)
     except SignatureExpired:
-        return _problem(request, 403, "Link expired", "This answer from the bank link is too old. Start again.")
+        return _problem(request, 403, N_("Link expired"), N_("This answer from the bank link is too old. Start again."))
     except BadSignature:
-        return _problem(request, 400, "Invalid answer", "This answer was not signed by the bank link service.")
+        return _problem(request, 400, N_("Invalid answer"), N_("This answer was not signed by the bank link service."))
     if (not isinstance(payload, dict) or payload.get("app_id") != config.app_id or payload.get("request_id") != request_id
             or payload.get("token_id") != (params.get("token-id") or None) or payload.get("error") != (params.get("error") or None)):
-        return _problem(request, 400, "Invalid answer", "This answer does not belong to this app.")
+        return _problem(request, 400, N_("Invalid answer"), N_("This answer does not belong to this app."))
     cookie_name = CSRF_COOKIE + request_id
     csrf_token = request.cookies.get(cookie_name)
     if not csrf_token:
-        return _problem(request, 403, "Session not found",
-                        "This browser did not start this link (or its cookie expired). The app will learn the outcome by itself.")
+        return _problem(request, 403, N_("Session not found"),
+                        N_("This browser did not start this link (or its cookie expired). The app will learn the outcome by itself."))
     if not hmac.compare_digest(hashlib.sha256(csrf_token.encode()).hexdigest(), str(payload.get("csrf_token_hash"))):
-        return _problem(request, 403, "Session mismatch", "This answer belongs to another session.")
+        return _problem(request, 403, N_("Session mismatch"), N_("This answer belongs to another session."))
     if not config.replay_guard.first_use("state:" + hashlib.sha256(state.encode()).hexdigest(), config.max_age):
-        return _problem(request, 403, "Already used", "This answer was already used.")
+        return _problem(request, 403, N_("Already used"), N_("This answer was already used."))
     token_id, error = payload.get("token_id"), payload.get("error")
     if token_id:  # trust, but confirm with the server that the request ended with this token
         try:
             outcome = await config.bridge().get_token_request_result(request_id)
         except BridgeError as failure:
-            return _problem(request, 502, "Could not confirm", f"The bank link service did not confirm ({failure.code}).")
+            return _problem(request, 502, N_("Could not confirm"), N_("The bank link service did not confirm the outcome."))
         if outcome.status != "PROCESSED" or outcome.token_id != token_id:
-            return _problem(request, 400, "Invalid answer", "The bank link service does not confirm this token.")
+            return _problem(request, 400, N_("Invalid answer"), N_("The bank link service does not confirm this token."))
     result = LinkResult(request_id, token_id, error, payload.get("callback_state"))
     if config.on_linked is not None:
         done = config.on_linked(result, request)

@@ -13,6 +13,7 @@ from webview_bridge.web.flow import Flow, open_flow, page_endpoint
 from webview_bridge.web.activation import needs_activation
 from webview_bridge.web.handoff import session_customer, take_client_token
 from webview_bridge.web.session import check_csrf, ensure_session, remember_session
+from webview_bridge.web.templating import page_language
 
 
 def offered_banks(flow: Flow, first: str | None = None) -> list[Bank]:
@@ -26,7 +27,7 @@ def offered_banks(flow: Flow, first: str | None = None) -> list[Bank]:
 
 def _selection(flow: Flow, search: str, country: str, status: int = 200, first: str | None = None) -> Response:
     offered = offered_banks(flow, first)
-    names = flow.request.app.state.templates.env.globals["country_names"]
+    names = page_language(flow.request).country_names
     countries = sorted({c for b in offered for c in b.countries}, key=lambda c: names.get(c, c))
     shown = offered
     if country in countries:
@@ -36,20 +37,21 @@ def _selection(flow: Flow, search: str, country: str, status: int = 200, first: 
     if search:
         matching = {b.id for b in find_banks(BankQuery(search=search[:100]), tuple(shown)).banks}
         shown = [b for b in shown if b.id in matching]
-    bank_list, logo_css = _rendered_list(flow.request, tuple(shown))
+    bank_list, logo_css = rendered_bank_list(flow.request, tuple(shown))
     return flow.page("bank_select.html", {
         "banks": shown, "bank_list": bank_list, "logo_css": logo_css, "countries": countries, "country": country,
         "search": search, "csrf": flow.csrf(), "event": "OPEN",
     }, status=status)
 
 
-def _rendered_list(request: Request, banks: tuple[Bank, ...]) -> tuple[Markup, Markup]:
+def rendered_bank_list(request: Request, banks: tuple[Bank, ...]) -> tuple[Markup, Markup]:
     """The bank buttons and their logo colours, rendered once per set of banks (a dozen sets in practice)."""
     cache: dict[tuple[str, ...], tuple[Markup, Markup]] = request.app.state.fragments
-    key = tuple(b.id for b in banks)
+    speaks = page_language(request)
+    key = (speaks.code, *(b.id for b in banks))
     if key not in cache:
         env = request.app.state.templates.env
-        html = Markup(env.get_template("_bank_list.html").render(banks=banks, _=env.globals["_"]))
+        html = Markup(env.get_template("_bank_list.html").render(banks=banks, _=speaks.gettext))
         css = Markup("".join(f".l-{b.id}{{background:{b.colour}}}" for b in banks))
         if len(cache) > 256:
             cache.clear()

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from webview_bridge.banks.connector import Account, BankUnavailable
 from webview_bridge.banks.directory import Bank, get_bank
+from webview_bridge.i18n import N_
 from webview_bridge.store import flows
 from webview_bridge.store import token_requests as request_store
 from webview_bridge.web.bank_auth import bank_unavailable
@@ -19,12 +20,12 @@ from webview_bridge.web.session import check_csrf, current_session, session_hash
 
 # Each resource in plain words (PROTOCOL §6); the order is the order shown.
 RESOURCE_WORDS = {
-    "ACCOUNTS": "See your account names, types and numbers",
-    "BALANCES": "See your balances",
-    "TRANSACTIONS": "See your transactions, going back up to 13 months",
-    "STANDING_ORDERS": "See your standing orders",
-    "TRANSFER_DESTINATIONS": "See the details others use to pay into your accounts",
-    "FUNDS_CONFIRMATIONS": "Check whether you have enough money for a payment",
+    "ACCOUNTS": N_("See your account names, types and numbers"),
+    "BALANCES": N_("See your balances"),
+    "TRANSACTIONS": N_("See your transactions, going back up to 13 months"),
+    "STANDING_ORDERS": N_("See your standing orders"),
+    "TRANSFER_DESTINATIONS": N_("See the details others use to pay into your accounts"),
+    "FUNDS_CONFIRMATIONS": N_("Check whether you have enough money for a payment"),
 }
 
 
@@ -57,7 +58,6 @@ def _consent_page(flow: Flow, bank: Bank, state: flows.Flow, accounts: list[Acco
         "resources": [RESOURCE_WORDS[r] for r in RESOURCE_WORDS if r in flow.token_request.resources],
         "until": until,
         "description": flow.token_request.description,
-        "consent_text": None,
         "csrf": flow.csrf(),
         "problem": problem,
     }, status=400 if problem else 200)
@@ -82,12 +82,12 @@ async def decide(request: Request) -> Response:
             return await final_state(flow)
         return await flow.back_to_tpp(error="access_denied")
     if form.get("decision") != "allow":
-        return _consent_page(flow, bank, state, accounts, problem="Choose Allow or Deny.")
+        return _consent_page(flow, bank, state, accounts, problem=N_("Choose Allow or Deny."))
     known = {a.id for a in accounts}
     chosen = [str(v) for v in form.getlist("account_id")]
     if not chosen or not set(chosen) <= known:
         return _consent_page(flow, bank, state, accounts, chosen=set(chosen) & known,
-                             problem="Choose at least one account to share.")
+                             problem=N_("Choose at least one account to share."))
     token = await run_in_threadpool(
         lambda: request_store.approve(
             runtime.db, runtime.clock, flow.token_request.id, customer_id=state.customer_id or "",

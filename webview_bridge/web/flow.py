@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from webview_bridge.domain.apps import App
+from webview_bridge.domain.customizations import Customization, theme_css
 from webview_bridge.domain.redirects import tpp_redirect
 from webview_bridge.domain.token_requests import TokenRequest
 from webview_bridge.runtime import Runtime
@@ -29,6 +30,7 @@ class Flow:
     token_request: TokenRequest
     tpp: App
     state: flows.Flow | None  # where the customer's flow stands, as loaded with the request
+    theme: Customization | None = None
 
     @property
     def status(self) -> str:
@@ -37,14 +39,17 @@ class Flow:
     @property
     def who_asks(self) -> dict[str, Any]:
         acting_as = self.token_request.details.get("acting_as") or {}
-        return {"app_name": self.tpp.name, "display_name": acting_as.get("display_name") or self.tpp.name,
-                "secondary_name": acting_as.get("secondary_name"), "via": bool(acting_as)}
+        brand = self.theme.display_name if self.theme else self.tpp.name
+        return {"app_name": brand, "display_name": acting_as.get("display_name") or brand,
+                "secondary_name": acting_as.get("secondary_name"), "via": bool(acting_as),
+                "logo_url": f"/app/customizations/{self.theme.id}/logo" if self.theme and self.theme.logo else None}
 
     def csrf(self) -> str:
         return csrf_token(self.request, ensure_session(self.request), self.token_request.id)
 
     def page(self, name: str, context: dict[str, Any], status: int = 200) -> Response:
-        base = {"flow": self, "rq": self.token_request, "who": self.who_asks, "request_id": self.token_request.id}
+        base = {"flow": self, "rq": self.token_request, "who": self.who_asks, "request_id": self.token_request.id,
+                "theme_css": theme_css(self.theme), "consent_text": self.theme.consent_text if self.theme else None}
         response = render(self.request, name, {**base, **context}, status=status, embed_origin=self.tpp.embed_origin)
         return remember_session(self.request, response)
 
@@ -95,8 +100,8 @@ async def open_flow(request: Request, request_id: str, *, pending: bool = True) 
     loaded = await run_in_threadpool(flows.load, runtime.db, request_id)
     if loaded is None:
         raise PageEnd(unknown_request(request))
-    token_request, tpp, state = loaded
-    flow = Flow(request, runtime, token_request, tpp, state)
+    token_request, tpp, state, theme = loaded
+    flow = Flow(request, runtime, token_request, tpp, state, theme)
     if pending:
         status = flow.status
         if status == "EXPIRED":

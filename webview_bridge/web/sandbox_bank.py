@@ -14,6 +14,7 @@ from webview_bridge.banks.directory import get_bank
 from webview_bridge.banks.sandbox import SandboxConnector
 from webview_bridge.domain.redirects import tpp_redirect
 from webview_bridge.errors import ApiError
+from webview_bridge.i18n import N_
 from webview_bridge.web.templating import render
 
 PENDING_MAX_AGE = 300
@@ -64,7 +65,7 @@ async def login(request: Request) -> Response:
             try:
                 username = pending_signer.loads(pending, max_age=PENDING_MAX_AGE)["username"]
             except (BadSignature, KeyError, TypeError):
-                return _login_page(request, bank, state, return_url, problem="That took too long. Log in again.", status=401)
+                return _login_page(request, bank, state, return_url, problem=N_("That took too long. Log in again."), status=401)
             customer_ref = connector.check_one_time_code(bank, username, code or "")
         else:
             customer_ref = connector.check_login(bank, username, password, code)

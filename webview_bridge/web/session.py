@@ -16,6 +16,7 @@ from starlette.responses import Response
 from webview_bridge.domain.apps import is_loopback_host
 from webview_bridge.errors import ApiError
 from webview_bridge.ids import new_secret
+from webview_bridge.web.templating import remember_language
 
 COOKIE = "wvb_session"
 _VALUE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -38,6 +39,7 @@ def ensure_session(request: Request) -> str:
 
 
 def remember_session(request: Request, response: Response) -> Response:
+    remember_language(request, response)
     value = getattr(request.state, "new_session", None)
     if value is not None:
         response.set_cookie(

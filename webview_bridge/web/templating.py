@@ -3,8 +3,11 @@ the security headers of PROTOCOL §6 on every page."""
 
 from __future__ import annotations
 
+import gettext
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from webview_bridge import i18n
 from webview_bridge.banks.connector import Account
+from webview_bridge.i18n import N_
 from webview_bridge.resources import STATIC_DIR, TEMPLATES_DIR
 
 # Page paths answer errors with a page; everything else answers JSON.
@@ -35,7 +40,6 @@ def make_templates(override_dir: Path | None) -> Jinja2Templates:
         extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
     )
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(country_names=Locale("en").territories, format_date=_format_date, account_line=account_line)
     # Inlined under the page's CSP nonce: a cold WebView then needs one round trip per screen, not three.
     env.globals.update(
         inline_css=Markup((STATIC_DIR / "app.css").read_text(encoding="utf-8")),
@@ -44,21 +48,72 @@ def make_templates(override_dir: Path | None) -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def _format_date(moment: datetime) -> str:
-    return format_date(moment.date(), format="long", locale="en")
+@dataclass(frozen=True)
+class Language:
+    """What a page needs to speak one language: its words, dates, countries and direction."""
+
+    code: str
+
+    @cached_property
+    def translations(self) -> gettext.NullTranslations:
+        return i18n.translations(self.code)
+
+    def gettext(self, message: str, **variables: Any) -> str:
+        # As Jinja's newstyle gettext: the translation is trusted, the variables are escaped.
+        translated = Markup(self.translations.gettext(message))
+        return translated % variables if variables else translated
+
+    def ngettext(self, singular: str, plural: str, n: int, **variables: Any) -> str:
+        translated = Markup(self.translations.ngettext(singular, plural, n))
+        return translated % {"num": n, **variables}
+
+    def format_date(self, moment: datetime) -> str:
+        return format_date(moment.date(), format="long", locale=self.code)
+
+    @cached_property
+    def country_names(self) -> dict[str, str]:
+        return dict(Locale.parse(self.code).territories)
+
+    def account_line(self, account: Account) -> str:
+        """What tells two accounts apart at a glance: their kind, currency and last digits."""
+        parts = [self.translations.gettext(_ACCOUNT_TYPES.get(account.type, _ACCOUNT_TYPES["OTHER"])), account.currency]
+        if account.details is not None:
+            digits = "".join(ch for ch in account.details.identifier if ch.isdigit())
+            if digits:
+                parts.append("•••• " + digits[-4:])
+        return " · ".join(parts)
+
+    def context(self) -> dict[str, Any]:
+        return {"lang": self.code, "text_direction": i18n.direction(self.code), "_": self.gettext,
+                "gettext": self.gettext, "ngettext": self.ngettext, "format_date": self.format_date,
+                "country_names": self.country_names, "account_line": self.account_line}
 
 
-_ACCOUNT_TYPES = {"CHECKING": "Current account", "SAVINGS": "Savings", "CARD": "Card", "LOAN": "Loan", "OTHER": "Account"}
+@cache
+def language(code: str) -> Language:
+    return Language(code)
 
 
-def account_line(account: Account) -> str:
-    """What tells two accounts apart at a glance: their kind, currency and last digits."""
-    parts = [_ACCOUNT_TYPES.get(account.type, "Account"), account.currency]
-    if account.details is not None:
-        digits = "".join(ch for ch in account.details.identifier if ch.isdigit())
-        if digits:
-            parts.append("•••• " + digits[-4:])
-    return " · ".join(parts)
+def remember_language(request: Request, response: Response) -> Response:
+    """A ?lang= holds for the rest of the flow, redirects and the bank's page included."""
+    chosen = i18n.supported(request.query_params.get("lang"))
+    if chosen and request.cookies.get(i18n.COOKIE) != chosen:
+        response.set_cookie(i18n.COOKIE, chosen, max_age=3600, path="/", httponly=True, samesite="lax")
+    return response
+
+
+def page_language(request: Request) -> Language:
+    """?lang=, else the cookie a ?lang= set earlier in the flow, else Accept-Language, else English."""
+    cached = getattr(request.state, "language", None)
+    if cached is None:
+        cached = language(i18n.choose(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE),
+                                      request.headers.get("accept-language", "")))
+        request.state.language = cached
+    return cached
+
+
+_ACCOUNT_TYPES = {"CHECKING": N_("Current account"), "SAVINGS": N_("Savings"), "CARD": N_("Card"), "LOAN": N_("Loan"),
+                  "OTHER": N_("Account")}
 
 
 def content_security_policy(nonce: str, embed_origin: str | None) -> str:
@@ -83,9 +138,11 @@ def render(
 ) -> Response:
     nonce = secrets.token_urlsafe(16)
     templates: Jinja2Templates = request.app.state.templates
+    speaks = page_language(request)
     response = templates.TemplateResponse(
-        request, name, {"csp_nonce": nonce, "lang": "en", **(context or {})}, status_code=status
+        request, name, {"csp_nonce": nonce, **speaks.context(), **(context or {})}, status_code=status
     )
+    remember_language(request, response)
     response.headers["Content-Security-Policy"] = content_security_policy(nonce, embed_origin)
     if not embed_origin:
         response.headers["X-Frame-Options"] = "DENY"
