@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: serve test test-sqlite bench clean
+.PHONY: serve test test-sqlite system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,17 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 serve: $(VENV)/.runtime
 	$(BIN)/webview-bridge serve --demo
 
-test: $(VENV)/.test
+system-deps:
 	scripts/install-system-deps.sh
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json | system-deps
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: system-deps $(VENV)/.test node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest
 
-test-sqlite: $(VENV)/.test
+test-sqlite: $(VENV)/.test node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest --db sqlite
 
 clean:

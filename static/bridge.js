@@ -55,7 +55,7 @@
     var q = fold(input.value.trim()), c = select ? select.value : "", shown = 0;
     for (var i = 0; i < items.length; i++) {
       var li = items[i], b = li.firstElementChild;
-      var match = (!q || fold(b.getAttribute("aria-label")).indexOf(q) >= 0 || fold(li.getAttribute("data-bic")).indexOf(q) >= 0)
+      var match = (!q || fold(b.querySelector(".n").textContent).indexOf(q) >= 0 || fold(li.getAttribute("data-bic")).indexOf(q) >= 0)
         && (!c || (" " + li.getAttribute("data-c") + " ").indexOf(" " + c + " ") >= 0);
       li.hidden = !match;
       if (match) shown++;

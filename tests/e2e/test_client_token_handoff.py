@@ -70,7 +70,7 @@ def test_an_ordinary_token_still_meets_the_bank_login_but_puts_the_bank_first(pa
     stored = tpp.store_request()
     open_with(page, f"{tpp.server.url}/app/request-token/{stored['id']}", token)
     first_bank = page.locator("#banks button").first
-    expect(first_bank).to_have_attribute("aria-label", "Sandbox Bank")
+    expect(first_bank).to_have_accessible_name("Sandbox Bank")
     first_bank.click()
     expect(page.get_by_label("Password")).to_be_visible()
 
