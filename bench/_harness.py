@@ -31,15 +31,18 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, database_url: str | None = None, core: int = 0) -> None:
+    def __init__(self, database_url: str | None = None, core: int | None = 0, extra_env: dict | None = None) -> None:
         self.folder = tempfile.mkdtemp(prefix="wvb-bench-")
         self.database_url = database_url or f"sqlite:///{self.folder}/bench.db"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            ["taskset", "-c", str(core), sys.executable, "-m", "webview_bridge", "serve",
+            [*(["taskset", "-c", str(core)] if core is not None else []), sys.executable, "-m", "webview_bridge", "serve",
              "--port", str(self.port), "--database", self.database_url],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.folder,
+            # Benchmarks measure throughput, not the rate limiter.
+            env={**os.environ, "WEBVIEW_BRIDGE_RATE_LIMIT_TOKEN": "0", "WEBVIEW_BRIDGE_RATE_LIMIT_API": "0",
+                 "WEBVIEW_BRIDGE_RATE_LIMIT_PAGES": "0", **(extra_env or {})},
         )
         deadline = time.monotonic() + 30
         while True:

@@ -30,7 +30,9 @@ log = logging.getLogger("webview_bridge")
 
 
 def _error_page(request: Request, error: ApiError) -> Response:
-    return render(request, "error.html", {"error": error}, status=error.status)
+    response = render(request, "error.html", {"error": error}, status=error.status)
+    response.headers.update(error.headers)
+    return response
 
 
 async def _on_api_error(request: Request, exc: Exception) -> Response:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from webview_bridge.banks.connector import BankConnector
 from webview_bridge.banks.sandbox import SandboxConnector
 from webview_bridge.clock import Clock, SystemClock
+from webview_bridge.ratelimit import Limits, RateLimiter
 from webview_bridge.security.keyring import Keyring
 from webview_bridge.settings import Settings
 from webview_bridge.store import apps as app_store
@@ -22,6 +23,7 @@ class Runtime:
     db: Database
     keyring: Keyring
     connector: BankConnector = field(default_factory=SandboxConnector)
+    limiter: RateLimiter | None = None
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -34,7 +36,8 @@ class Runtime:
             db.ping()
         keyring = Keyring(_load_keys(settings, db, clock))
         connector = SandboxConnector(settings.base_url, keyring.derive("sandbox-bank"))
-        return cls(settings, clock, db, keyring, connector)
+        limits = Limits(token=settings.rate_limit_token, api=settings.rate_limit_api, pages=settings.rate_limit_pages)
+        return cls(settings, clock, db, keyring, connector, RateLimiter(db, limits))
 
     def reload_keys(self) -> None:
         """Another instance may have run `keys rotate`: pick up the keys it added."""
@@ -47,6 +50,10 @@ class Runtime:
         except KeyError:
             self.reload_keys()
             return app_store.callback_secret_list(self.db, self.keyring, app_id)
+
+    async def over_limit(self, kind: str, key: str) -> int | None:
+        """Seconds to wait when `key` has used up its `kind` limit this minute (else None)."""
+        return await self.limiter.check(kind, key, self.clock.now()) if self.limiter else None
 
     def close(self) -> None:
         self.db.dispose()

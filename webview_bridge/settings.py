@@ -38,6 +38,10 @@ class Settings:
     # Served at /.well-known/ so the bank's return URL can be a claimed link into the host app.
     apple_app_site_association: str | None = None
     assetlinks: str | None = None
+    # Requests per minute (PROTOCOL §1); 0 turns one off.
+    rate_limit_token: int = 300
+    rate_limit_api: int = 1200
+    rate_limit_pages: int = 60
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -77,7 +81,7 @@ def parse_secret_keys(raw: str) -> tuple[str, ...]:
     return keys
 
 
-def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
+def _int_env(env: Mapping[str, str], name: str, default: int, allow_zero: bool = False) -> int:
     raw = env.get(ENV_PREFIX + name)
     if raw is None:
         return default
@@ -85,7 +89,7 @@ def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}")
-    if value <= 0:
+    if value < 0 or (value == 0 and not allow_zero):
         raise SettingsError(f"{ENV_PREFIX}{name} must be positive")
     return value
 
@@ -119,6 +123,9 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         access_token_ttl_seconds=_int_env(env, "ACCESS_TOKEN_TTL", 3600),
         refresh_token_ttl_seconds=_int_env(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600),
         forwarded_allow_ips=env.get(ENV_PREFIX + "FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        rate_limit_token=_int_env(env, "RATE_LIMIT_TOKEN", 300, allow_zero=True),
+        rate_limit_api=_int_env(env, "RATE_LIMIT_API", 1200, allow_zero=True),
+        rate_limit_pages=_int_env(env, "RATE_LIMIT_PAGES", 60, allow_zero=True),
         apple_app_site_association=_json_setting(env, "APPLE_APP_SITE_ASSOCIATION"),
         assetlinks=_json_setting(env, "ASSETLINKS"),
     )

@@ -31,12 +31,12 @@ def cli_json(*args: str) -> Any:
 class ServeProcess:
     """`webview-bridge serve` in its own process, so it can be killed with SIGKILL."""
 
-    def __init__(self, database_url: str, *extra: str) -> None:
+    def __init__(self, database_url: str, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "webview_bridge", "serve", "--port", str(self.port), "--database", database_url, *extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
         )
         deadline = time.monotonic() + 30
         while True:

@@ -40,6 +40,18 @@ def _look_up(runtime: Runtime, token: str) -> Caller | None:
     return Caller(app, frozenset(record.scope.split()))
 
 
+def rate_limited(retry_after: int) -> ApiError:
+    return ApiError(429, "rate_limited", f"too many requests; try again in {retry_after} s",
+                    headers={"Retry-After": str(retry_after)})
+
+
+async def _limit(request: Request, kind: str, key: str) -> None:
+    runtime: Runtime = request.app.state.runtime
+    wait = await runtime.over_limit(kind, key)
+    if wait is not None:
+        raise rate_limited(wait)
+
+
 async def require_app(request: Request, role: str | None) -> Caller:
     """The calling app; 401 without a live access token, 403 when it lacks `role`."""
     token = bearer_token(request)
@@ -51,6 +63,7 @@ async def require_app(request: Request, role: str | None) -> Caller:
             "invalid_token", "the access token is unknown, expired or revoked",
             f'{REALM}, error="invalid_token", error_description="the access token is unknown, expired or revoked"',
         )
+    await _limit(request, "api", caller.app.id)
     if role is not None:
         if not caller.app.has_role(role):
             raise ApiError(403, "insufficient_role", f"this endpoint is for apps with the {role} role")

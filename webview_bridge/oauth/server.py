@@ -158,6 +158,15 @@ async def _form_request(request: Request) -> FormRequest | JSONResponse:
     return FormRequest(request.method, uri, headers, form)
 
 
+def _claimed_client_id(form_request: FormRequest) -> str:
+    """The app id the caller claims, right or wrong: attempts count whether or not they succeed."""
+    authorization = form_request.headers.get("Authorization", "")
+    if authorization[:6].lower() == "basic ":
+        decoded = base64.b64decode(authorization[6:]).decode("utf-8", "replace")
+        return decoded.partition(":")[0][:64]
+    return form_request.form.get("client_id", "")[:64]
+
+
 def _server(request: Request) -> BridgeAuthorizationServer:
     return request.app.state.oauth_server
 
@@ -168,6 +177,12 @@ async def token(request: Request) -> JSONResponse:
         return form_request
     if not form_request.form.get("grant_type"):
         return _oauth_error(400, "invalid_request", "grant_type is required")
+    claimed = _claimed_client_id(form_request)
+    wait = await request.app.state.runtime.over_limit("token", claimed)
+    if wait is not None:
+        response = _oauth_error(429, "temporarily_unavailable", f"too many token requests; try again in {wait} s")
+        response.headers["Retry-After"] = str(wait)
+        return response
     return await run_in_threadpool(_server(request).create_token_response, form_request)
 
 

@@ -203,3 +203,12 @@ customizations = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# Fixed-window request counters, so every instance on one PostgreSQL database shares the limits.
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("bucket", String(120), primary_key=True),
+    Column("window", Integer, primary_key=True),
+    Column("hits", Integer, nullable=False),
+)

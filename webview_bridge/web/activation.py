@@ -35,7 +35,7 @@ async def show(request: Request) -> Response:
 async def decide(request: Request) -> Response:
     flow = await open_flow(request, request.path_params["request_id"])
     form = await request.form()
-    check_csrf(request, form.get("csrf"), flow.token_request.id)
+    await check_csrf(request, form.get("csrf"), flow.token_request.id)
     found = await session_customer(request)
     runtime = flow.runtime
     if form.get("decision") == "accept" and needs_activation(found):

@@ -84,7 +84,7 @@ async def choose_bank(request: Request) -> Response:
     """POST /app/request-token/{request_id}/bank: the customer picked a bank."""
     flow = await open_flow(request, request.path_params["request_id"])
     form = await request.form()
-    check_csrf(request, form.get("csrf"), flow.token_request.id)
+    await check_csrf(request, form.get("csrf"), flow.token_request.id)
     bank = get_bank(str(form.get("bank_id", "")))
     if bank is None or bank not in offered_banks(flow) or bank.status != "available":
         return _selection(flow, "", "", status=400)

@@ -19,7 +19,7 @@ async def leave(request: Request) -> Response:
     """POST …/exit: end the request with `error` and go back to the TPP."""
     flow = await open_flow(request, request.path_params["request_id"])
     form = await request.form()
-    check_csrf(request, form.get("csrf"), flow.token_request.id)
+    await check_csrf(request, form.get("csrf"), flow.token_request.id)
     error = str(form.get("error", "access_denied"))
     if error not in EXITS:
         error = "access_denied"

@@ -57,9 +57,14 @@ def csrf_token(request: Request, session: str, request_id: str) -> str:
     return request.app.state.runtime.keyring.mac("csrf", f"{session}|{request_id}")
 
 
-def check_csrf(request: Request, form_token: str | None, request_id: str) -> str:
-    """The session of a genuine form post for this request; 403 otherwise, and nothing changes."""
+async def check_csrf(request: Request, form_token: str | None, request_id: str) -> str:
+    """The session of a genuine form post for this request; 403 otherwise, and nothing changes.
+    Also where page form posts are counted against the per-session rate limit."""
     session = current_session(request)
+    client = request.client.host if request.client else "unknown"
+    wait = await request.app.state.runtime.over_limit("pages", session_hash(request, session) if session else f"ip:{client}")
+    if wait is not None:
+        raise ApiError(429, "rate_limited", "too many attempts; wait a moment", headers={"Retry-After": str(wait)})
     if session is None:
         raise ApiError(403, "session_missing", "your session has ended; open the link from the app again")
     expected = csrf_token(request, session, request_id)

@@ -1,0 +1,81 @@
+"""The default rate limits of PROTOCOL §1: 429 with Retry-After, configurable, by the clock,
+and shared across instances on PostgreSQL."""
+
+import httpx
+import pytest
+
+from tests.conftest import Tpp
+from tests.support.customer import Customer
+from tests.support.live import start_live_server
+from webview_bridge.app import create_app
+from webview_bridge.settings import Settings
+
+
+@pytest.fixture
+def tight(database_url, server_port, clock):
+    settings = Settings(database_url=database_url, port=server_port, public_url=f"http://127.0.0.1:{server_port}",
+                        rate_limit_api=3, rate_limit_token=4, rate_limit_pages=2)
+    live = start_live_server(create_app(settings, clock), server_port)
+    yield live
+    live.stop()
+
+
+def _register(live):
+    from webview_bridge.domain.apps import ROLE_CHOICES
+    from webview_bridge.store import apps
+
+    runtime = live.runtime
+    return apps.create(runtime.db, runtime.keyring, runtime.clock, name="t", roles=ROLE_CHOICES["tpp"],
+                       redirect_urls=("https://tpp.example/callback",))
+
+
+def test_the_json_api_limit_per_app(tight, clock):
+    tpp = Tpp(tight, _register(tight))
+    answers = [tpp.http.get("/me") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    limited = answers[-1]
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    other = Tpp(tight, _register(tight))
+    assert other.http.get("/me").status_code == 200  # another app has its own budget
+    clock.advance(seconds=60)
+    assert tpp.http.get("/me").status_code == 200
+
+
+def test_the_token_endpoint_limit_counts_every_attempt(tight):
+    creds = _register(tight)
+    statuses = [httpx.post(tight.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                           auth=(creds.app_id, "wrong" if i % 2 else creds.app_secret)).status_code for i in range(5)]
+    assert statuses[:4] == [200, 401, 200, 401] and statuses[4] == 429
+    limited = httpx.post(tight.url + "/oauth/token", data={"grant_type": "client_credentials"}, auth=(creds.app_id, creds.app_secret))
+    assert limited.json()["error"] == "temporarily_unavailable" and limited.headers["retry-after"]
+
+
+def test_page_form_posts_per_session(tight):
+    creds = _register(tight)
+    tpp = Tpp(tight, creds)
+    request_id = tpp.store_request()["id"]
+    person = Customer(tight.url)
+    page = person.get(f"/app/request-token/{request_id}")
+    posts = [person.http.post(f"/app/request-token/{request_id}/bank", data={"csrf": person.csrf(page), "bank_id": "polderbank"})
+             for _ in range(3)]
+    assert [p.status_code for p in posts] == [302, 302, 429]
+    assert posts[-1].headers["retry-after"]
+
+
+@pytest.mark.databases("postgresql")
+def test_limits_are_shared_by_every_instance_on_postgresql(database_url):
+    from tests.support.processes import ServeProcess, cli_json
+
+    creds = cli_json("apps", "create", "--database", database_url, "--name", "Shared", "--role", "tpp")
+    env = {"WEBVIEW_BRIDGE_RATE_LIMIT_API": "5"}
+    servers = [ServeProcess(database_url, env=env), ServeProcess(database_url, env=env)]
+    try:
+        token = httpx.post(servers[0].url + "/oauth/token", data={"grant_type": "client_credentials"},
+                           auth=(creds["app_id"], creds["app_secret"])).json()["access_token"]
+        statuses = [httpx.get(servers[i % 2].url + "/me", headers={"Authorization": f"Bearer {token}"}).status_code
+                    for i in range(7)]
+    finally:
+        for server in servers:
+            server.kill()
+    assert statuses.count(200) == 5 and statuses[-2:] == [429, 429]
