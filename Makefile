@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: serve test test-sqlite system-deps bench clean
+.PHONY: serve test test-sqlite fuzz cluster crash system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ test: system-deps $(VENV)/.test node_modules/axe-core/axe.min.js
 
 test-sqlite: $(VENV)/.test node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest --db sqlite
+
+# Hardening (issue 9): each prints one JSON line at the end.
+fuzz: $(VENV)/.test
+	$(BIN)/python scripts/fuzz.py --max-examples 500
+
+cluster: $(VENV)/.test system-deps
+	$(BIN)/python bench/cluster.py
+
+crash: $(VENV)/.test system-deps
+	$(BIN)/python -m pytest tests/test_crash_safety.py
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

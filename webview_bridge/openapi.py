@@ -98,8 +98,12 @@ def _operation(op: Operation, path: str, method: str, schemas: _Schemas) -> dict
         out["security"] = [{"bearerAuth": []}]
     if op.auth not in (None, "app"):
         problems[403] = "authenticated but not allowed"
-    if "{" in path:
+    if "{" in path or op.headers:
         problems[404] = "no such object for this caller"
+    if op.headers:
+        problems[400] = "bad input (including a missing or malformed required header)"
+    if op.form_body is not None:
+        problems[401] = "client authentication failed"
     for status, description in problems.items():
         responses.setdefault(str(status), {"description": description, **error})
     out["responses"] = responses

@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,14 +36,16 @@ class ServeProcess:
     def __init__(self, database_url: str, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # Logs go to a file: a pipe nobody reads fills up and stalls the server mid-run.
+        self.log = tempfile.NamedTemporaryFile(prefix="wvb-serve-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "webview_bridge", "serve", "--port", str(self.port), "--database", database_url, *extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL, stderr=self.log, env={**os.environ, **(env or {})},
         )
         deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited: {self.proc.stderr.read() if self.proc.stderr else ''}")
+                raise RuntimeError(f"serve exited: {Path(self.log.name).read_text()[-2000:]}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return
