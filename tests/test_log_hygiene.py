@@ -1,0 +1,45 @@
+"""Log hygiene: a whole flow — OAuth, token request, client-token hand-off, bank login, consent,
+redemption — and not one secret or token in any log line."""
+
+import logging
+
+import httpx
+
+from tests.conftest import Tpp
+from tests.support.customer import Customer, query
+from webview_bridge.logs import JsonFormatter
+
+
+def test_no_secret_or_token_reaches_a_log_line(server, register_app, caplog):
+    with caplog.at_level(logging.DEBUG):
+        tpp_creds = register_app("tpp")
+        bank_creds = register_app("bank", bank_id="sandbox")
+        tpp, bank = Tpp(server, tpp_creds), Tpp(server, bank_creds)
+        refreshed = httpx.post(server.url + "/oauth/token", auth=(tpp_creds.app_id, tpp_creds.app_secret),
+                               data={"grant_type": "client_credentials"}).json()
+        bank.http.put("/customers", json={"customers": [{"client_id": "alice", "phones": []}]})
+        client_token = bank.http.post("/client-tokens/client-id", json=[{"ttl_minutes": 10, "client_id": "alice",
+                                                                         "strong_auth": True}]).json()[0]["client_token"]
+        csrf = "csrf-token-that-must-not-be-logged"
+        stored = tpp.store_request(csrf_token=csrf, bank_id="sandbox")
+        person = Customer(server.url)
+        entry = person.http.get(f"/app/request-token/{stored['id']}", headers={"Authorization": f"Bearer {client_token}"})
+        page = person.get(entry.headers["location"])
+        back = person.decide(stored["id"], page, "allow")
+        token_id = query(back.headers["location"])["token-id"]
+        tpp.http.get("/accounts", headers={"On-Behalf-Of": token_id})
+        httpx.post(server.url + "/oauth/token", auth=(tpp_creds.app_id, "wrong-secret"), data={"grant_type": "client_credentials"})
+    secrets = {
+        "app secret": tpp_creds.app_secret, "bank app secret": bank_creds.app_secret,
+        "callback secret": tpp_creds.callback_secret, "access token": tpp.access_token,
+        "refresh token": refreshed["refresh_token"], "client token": client_token, "csrf token": csrf,
+        "session cookie": person.http.cookies["wvb_session"], "signed state": query(back.headers["location"])["state"],
+        "wrong secret": "wrong-secret",
+    }
+    formatter = JsonFormatter()
+    # The server's loggers (ours, uvicorn, authlib, SQLAlchemy); the test's own HTTP client logs what it sent.
+    lines = [formatter.format(r) for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
+    assert any('"route":"/app/request-token/{request_id}"' in line for line in lines)  # the flow was logged…
+    for name, value in secrets.items():
+        leaking = [line[:300] for line in lines if value in line]
+        assert not leaking, f"{name} appears in the log: {leaking}"  # …without its secrets
