@@ -73,3 +73,18 @@ def test_every_instance_on_one_database_shares_the_generated_keys(database_url, 
     assert configured.keyring.keys == ("e" * 40,)
     for runtime in (first, second, configured):
         runtime.close()
+
+
+def test_a_slow_client_does_not_hold_the_server(server, http):
+    """A client that trickles its body (or never finishes it) ties up no worker: others are served."""
+    import socket
+    import time
+
+    slow = socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
+    slow.sendall(b"POST /token-requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+    try:
+        started = time.monotonic()
+        answers = [http.get("/healthz").status_code for _ in range(20)]
+        assert answers == [200] * 20 and time.monotonic() - started < 5
+    finally:
+        slow.close()
