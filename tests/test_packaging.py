@@ -23,6 +23,8 @@ def test_the_wheel_carries_templates_and_static_files_and_serves_pages(tmp_path)
     assert "webview_bridge/templates/base.html" in names
     assert "webview_bridge/static/app.css" in names
     assert "webview_bridge/store/migrations/versions/0001_foundation.py" in names
+    assert "webview_bridge/banks/directory.json" in names
+    assert "webview_bridge/locale/de/LC_MESSAGES/messages.po" in names
 
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)

@@ -161,3 +161,11 @@ def test_a_bank_app_cannot_redeem(server, register_app, granted):
     bank = Tpp(server, register_app("bank"))
     refused = bank.http.get("/accounts", headers={"On-Behalf-Of": granted.id})
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "insufficient_role")
+
+
+def test_fuzz_finding_a_huge_page_number_is_400_not_500(tpp, http):
+    """schemathesis sent GET /tokens?page=2233544799024921182208: SQL's OFFSET overflowed (500)."""
+    answer = tpp.http.get("/tokens", params={"page": "2233544799024921182208", "status": "CANCELLED"})
+    assert (answer.status_code, answer.json()["error"]["code"], answer.json()["error"]["field"]) == (400, "out_of_range", "page")
+    assert http.get("/banks", params={"page": "2233544799024921182208"}).status_code == 400
+    assert tpp.http.get("/tokens", params={"page": 1_000_000}).json()["tokens"] == []

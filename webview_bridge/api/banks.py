@@ -26,7 +26,7 @@ class BanksQuery(BaseModel):
     ids: str | None = Field(None, description="comma-separated bank ids")
     search: str | None = Field(None, max_length=100, description="case- and accent-insensitive, on name and BIC")
     countries: str | None = Field(None, description="comma-separated ISO 3166 alpha-2 codes")
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=1_000_000)
     per_page: int = Field(200, ge=1, le=200)
     sort: Literal["name", "country"] = "name"
     supports_account_details_api: bool | None = None

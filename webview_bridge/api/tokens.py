@@ -19,6 +19,8 @@ from webview_bridge.store import token_requests as request_store
 from webview_bridge.store import tokens as token_store
 
 Status = Literal["ACTIVE", "CANCELLED", "EXPIRED"]
+# Beyond any real list, and small enough that page × per_page fits SQL's OFFSET (schemathesis found 10^21).
+MAX_PAGE = 1_000_000
 
 
 class TokenView(ResponseModel):
@@ -54,7 +56,7 @@ class TokenList(ResponseModel):
 class TokensQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Status | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(50, ge=1, le=200)
 
 
