@@ -7,7 +7,7 @@ import pytest
 from webview_bridge.i18n import LANGUAGES, choose, from_accept_language, translations
 from webview_bridge.i18n_catalog import extract, missing
 
-PLACEHOLDER = re.compile(r"%\(\w+\)s")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 
 def test_every_template_and_page_string_is_translated_in_every_language():
@@ -20,8 +20,28 @@ def test_translations_keep_their_placeholders():
         if not message.id:
             continue
         for lang in LANGUAGES[1:]:
-            translated = translations(lang).gettext(message.id)
-            assert sorted(PLACEHOLDER.findall(translated)) == sorted(PLACEHOLDER.findall(message.id)), (lang, message.id)
+            if isinstance(message.id, tuple):  # plural: every form keeps the plural's placeholders
+                singular, plural = message.id
+                forms = [translations(lang).ngettext(singular, plural, n) for n in (1, 2, 5, 22)]
+                expected = sorted(set(PLACEHOLDER.findall(plural)))
+                assert all(sorted(set(PLACEHOLDER.findall(f))) == expected for f in forms), (lang, forms)
+            else:
+                translated = translations(lang).gettext(message.id)
+                assert sorted(PLACEHOLDER.findall(translated)) == sorted(PLACEHOLDER.findall(message.id)), (lang, message.id)
+
+
+def test_plural_forms_follow_each_languages_rules():
+    pl = translations("pl")
+    forms = [pl.ngettext("You have %(num)d account at %(bank)s.", "You have %(num)d accounts at %(bank)s.", n) for n in (1, 3, 5)]
+    assert forms == ["Masz %(num)d konto w %(bank)s.", "Masz %(num)d konta w %(bank)s.", "Masz %(num)d kont w %(bank)s."]
+
+
+def test_money_is_formatted_for_the_language():
+    from webview_bridge.web.templating import language
+
+    assert language("en").format_money("6853.84", "GBP") == "£6,853.84"
+    assert language("de").format_money("6853.84", "GBP") == "6.853,84\xa0£"
+    assert language("fr").format_money("-1094.89", "EUR") == "-1\u202f094,89\xa0€"
 
 
 @pytest.mark.parametrize(

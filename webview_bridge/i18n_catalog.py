@@ -57,7 +57,7 @@ def update() -> None:
 
 
 def missing() -> dict[str, list[str]]:
-    wanted = [m.id for m in extract() if m.id]
+    wanted = [m.id[0] if isinstance(m.id, tuple) else m.id for m in extract() if m.id]
     gaps: dict[str, list[str]] = {}
     for lang in LANGUAGES:
         if lang == DEFAULT:
@@ -65,6 +65,14 @@ def missing() -> dict[str, list[str]]:
         translated: dict[str, str] = {}
         if _po(lang).exists():
             with _po(lang).open("rb") as handle:
-                translated = {m.id: m.string for m in read_po(handle, locale=lang) if m.id and not m.fuzzy}
-        gaps[lang] = [w for w in wanted if not translated.get(w)]
+                translated = {(m.id[0] if isinstance(m.id, tuple) else m.id): m.string
+                              for m in read_po(handle, locale=lang) if m.id and not m.fuzzy}
+        gaps[lang] = [w for w in wanted if not _complete(translated.get(w))]
     return {lang: ids for lang, ids in gaps.items() if ids}
+
+
+def _complete(string: str | tuple[str, ...] | None) -> bool:
+    """A translation with every plural form filled in."""
+    if isinstance(string, tuple):
+        return all(string)
+    return bool(string)

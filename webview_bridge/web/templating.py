@@ -7,6 +7,7 @@ import gettext
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import jinja2
 from markupsafe import Markup
 from babel import Locale
 from babel.dates import format_date
+from babel.numbers import format_currency
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -70,6 +72,10 @@ class Language:
     def format_date(self, moment: datetime) -> str:
         return format_date(moment.date(), format="long", locale=self.code)
 
+    def format_money(self, value: str | Decimal, currency: str) -> str:
+        """1234.5 GBP → "£1,234.50" in English, "1.234,50 £" in German (CLDR)."""
+        return format_currency(Decimal(value), currency, locale=self.code)
+
     @cached_property
     def country_names(self) -> dict[str, str]:
         return dict(Locale.parse(self.code).territories)
@@ -86,6 +92,7 @@ class Language:
     def context(self) -> dict[str, Any]:
         return {"lang": self.code, "text_direction": i18n.direction(self.code), "_": self.gettext,
                 "gettext": self.gettext, "ngettext": self.ngettext, "format_date": self.format_date,
+                "format_money": self.format_money,
                 "country_names": self.country_names, "account_line": self.account_line}
 
 
