@@ -4,6 +4,7 @@ gallery where a UX team sees every screen with its theme, light and dark."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 from itsdangerous import BadSignature
 from starlette.concurrency import run_in_threadpool
@@ -91,7 +92,7 @@ async def screen(request: Request) -> Response:
                        description="Budgeting with your accounts", problem=None)
     elif name == "activation":
         template = "activation.html"
-        context.update(bank=sandbox, bank_app=type("BankApp", (), {"name": "Sandbox Bank app"}))
+        context.update(bank=sandbox, bank_app=SimpleNamespace(name="Sandbox Bank app"))
     else:
         template = "ending.html"
         context.update(kind=name, back_url="#" if name != "unknown" else None)
