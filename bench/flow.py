@@ -63,7 +63,7 @@ def main() -> None:
             "database": "postgresql" if args.database and args.database.startswith("postgres") else "sqlite",
             "flows": args.flows,
             "concurrency": args.concurrency,
-            "http_requests_per_flow": 12,
+            "http_requests_per_flow": 10,
             "flows_per_second": round(args.flows / elapsed, 1),
             "server_cpu_ms_per_flow": round(cpu_used * 1000 / args.flows, 2),
             "p50_ms": round(statistics.median(latencies) * 1000, 1),
