@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from webview_bridge.domain.apps import App
-from webview_bridge.errors import ApiError
+from webview_bridge.errors import ApiError, not_found
 from webview_bridge.runtime import Runtime
 from webview_bridge.store import oauth_tokens
 
@@ -38,6 +39,16 @@ def _look_up(runtime: Runtime, token: str) -> Caller | None:
     if record.revoked or record.access_expires_at <= runtime.clock.now():
         return None
     return Caller(app, frozenset(record.scope.split()))
+
+
+T = TypeVar("T")
+
+
+def owned_by(found: T | None, app_id: str, what: str, code: str) -> T:
+    """The object if this app owns it; anyone else's is 404, never a hint that it exists."""
+    if found is None or getattr(found, "app_id") != app_id:
+        raise not_found(what, code)
+    return found
 
 
 def rate_limited(retry_after: int) -> ApiError:

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from webview_bridge.api.auth import require_app
+from webview_bridge.api.auth import owned_by, require_app
 from webview_bridge.api.models import Timestamp
 from webview_bridge.api.operations import (
     ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query,
@@ -180,11 +180,8 @@ async def create_token_request(request: Request) -> JSONResponse:
 
 
 async def _own_request(request: Request, app_id: str) -> TokenRequest:
-    runtime = request.app.state.runtime
-    found = await run_in_threadpool(request_store.get, runtime.db, request.path_params["request_id"])
-    if found is None or found.app_id != app_id:
-        raise not_found("token request", "token_request_not_found")
-    return found
+    found = await run_in_threadpool(request_store.get, request.app.state.runtime.db, request.path_params["request_id"])
+    return owned_by(found, app_id, "token request", "token_request_not_found")
 
 
 async def get_token_request(request: Request) -> JSONResponse:

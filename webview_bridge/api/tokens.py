@@ -9,12 +9,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from webview_bridge.api.auth import require_app
+from webview_bridge.api.auth import owned_by, require_app
 from webview_bridge.api.models import Paging, Timestamp
 from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query
 from webview_bridge.domain.token_requests import check_repeated_description
 from webview_bridge.domain.tokens import Token
-from webview_bridge.errors import not_found
 from webview_bridge.store import token_requests as request_store
 from webview_bridge.store import tokens as token_store
 
@@ -65,11 +64,8 @@ class CancelIn(StrictModel):
 
 
 async def _own_token(request: Request, app_id: str) -> Token:
-    runtime = request.app.state.runtime
-    token = await run_in_threadpool(token_store.get, runtime.db, request.path_params["token_id"])
-    if token is None or token.app_id != app_id:
-        raise not_found("token", "token_not_found")
-    return token
+    token = await run_in_threadpool(token_store.get, request.app.state.runtime.db, request.path_params["token_id"])
+    return owned_by(token, app_id, "token", "token_not_found")
 
 
 async def list_tokens(request: Request) -> JSONResponse:
