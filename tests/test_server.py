@@ -88,3 +88,18 @@ def test_a_slow_client_does_not_hold_the_server(server, http):
         assert answers == [200] * 20 and time.monotonic() - started < 5
     finally:
         slow.close()
+
+
+def test_a_key_rotated_elsewhere_reaches_every_instance_within_a_minute(database_url, clock):
+    from webview_bridge.store import server_keys
+
+    running = Runtime.open(Settings(database_url=database_url), clock)
+    try:
+        assert len(running.keyring.keys) == 1
+        server_keys.rotate(running.db, clock)  # what `keys rotate` does from another process
+        clock.advance(seconds=30)
+        assert len(running.keyring.keys) == 1  # not yet re-read
+        clock.advance(seconds=30)
+        assert len(running.keyring.keys) == 2
+    finally:
+        running.close()

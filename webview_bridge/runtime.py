@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from webview_bridge.banks.connector import BankConnector
 from webview_bridge.banks.sandbox import SandboxConnector
@@ -16,15 +17,29 @@ from webview_bridge.store import server_keys
 from webview_bridge.store.database import Database
 
 
+# How stale this instance's copy of the database's server keys may get after another instance ran
+# `keys rotate`: signatures made with a new key verify everywhere within this long.
+KEY_REFRESH = timedelta(seconds=60)
+
+
 @dataclass
 class Runtime:
     settings: Settings
     clock: Clock
     db: Database
-    keyring: Keyring
+    _ring: Keyring
     connector: BankConnector = field(default_factory=SandboxConnector)
     limiter: RateLimiter | None = None
+    _ring_loaded: datetime | None = None
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def keyring(self) -> Keyring:
+        if not self.settings.secret_keys and (
+            self._ring_loaded is None or self.clock.now() - self._ring_loaded >= KEY_REFRESH
+        ):
+            self.reload_keys()
+        return self._ring
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> Runtime:
@@ -37,19 +52,20 @@ class Runtime:
         keyring = Keyring(_load_keys(settings, db, clock))
         connector = SandboxConnector(settings.base_url, keyring.derive("sandbox-bank"))
         limits = Limits(token=settings.rate_limit_token, api=settings.rate_limit_api, pages=settings.rate_limit_pages)
-        return cls(settings, clock, db, keyring, connector, RateLimiter(db, limits))
+        return cls(settings, clock, db, keyring, connector, RateLimiter(db, limits), clock.now())
 
     def reload_keys(self) -> None:
         """Another instance may have run `keys rotate`: pick up the keys it added."""
         with self._reload_lock:
-            self.keyring = Keyring(_load_keys(self.settings, self.db, self.clock))
+            self._ring = Keyring(_load_keys(self.settings, self.db, self.clock))
+            self._ring_loaded = self.clock.now()
 
     def callback_secrets(self, app_id: str) -> list[str]:
         try:
             return app_store.callback_secret_list(self.db, self.keyring, app_id)
         except KeyError:
             self.reload_keys()
-            return app_store.callback_secret_list(self.db, self.keyring, app_id)
+            return app_store.callback_secret_list(self.db, self._ring, app_id)
 
     async def over_limit(self, kind: str, key: str) -> int | None:
         """Seconds to wait when `key` has used up its `kind` limit this minute (else None)."""
