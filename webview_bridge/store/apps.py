@@ -109,12 +109,9 @@ def with_secret_hash(db: Database, app_id: str) -> tuple[App, str] | None:
 
 def authenticate(db: Database, keyring: Keyring, app_id: str, app_secret: str) -> App | None:
     """The app, if the secret is its current one. Same work whether or not the app exists."""
-    with db.read() as conn:
-        row = conn.execute(_WITH_SECRET_HASH, {"app_id": app_id}).first()
-    expected = row.secret_hash if row else "0" * 64
-    if hmac.compare_digest(expected, keyring.hash(app_secret)) and row is not None:
-        return to_app(row)
-    return None
+    found = with_secret_hash(db, app_id)
+    expected = found[1] if found else "0" * 64
+    return found[0] if hmac.compare_digest(expected, keyring.hash(app_secret)) and found else None
 
 
 def rotate_secret(db: Database, keyring: Keyring, app_id: str) -> str | None:

@@ -40,11 +40,6 @@ def _get_in(conn: Connection, request_id: str) -> Flow | None:
     return Flow(row.request_id, row.bank_id, row.customer_ref, row.customer_id, row.session_hash, row.bank_nonce)
 
 
-def get(db: Database, request_id: str) -> Flow | None:
-    with db.read() as conn:
-        return _get_in(conn, request_id)
-
-
 def load(db: Database, request_id: str) -> tuple[TokenRequest, App, Flow | None, Customization | None] | None:
     """Everything a page needs about a request, in one read: the request, its TPP, the flow so
     far, and the TPP's theme for it."""

@@ -7,13 +7,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from webview_bridge.banks.directory import Bank, BankQuery, all_banks, find_banks, get_bank
+from webview_bridge.banks.directory import Bank, BankQuery, find_banks, get_bank
 from webview_bridge.web.bank_auth import start_bank_auth
 from webview_bridge.web.flow import Flow, open_flow, page_endpoint
 from webview_bridge.web.activation import needs_activation
 from webview_bridge.web.handoff import session_customer, take_client_token
 from webview_bridge.web.session import check_csrf, ensure_session, remember_session
-from webview_bridge.web.templating import page_language
+from webview_bridge.web.templating import logo_css, page_language
 
 
 def offered_banks(flow: Flow, first: str | None = None) -> list[Bank]:
@@ -52,7 +52,7 @@ def rendered_bank_list(request: Request, banks: tuple[Bank, ...]) -> tuple[Marku
     if key not in cache:
         env = request.app.state.templates.env
         html = Markup(env.get_template("_bank_list.html").render(banks=banks, _=speaks.gettext))
-        css = Markup("".join(f".l-{b.id}{{background:{b.colour}}}" for b in banks))
+        css = logo_css(banks)
         if len(cache) > 256:
             cache.clear()
         cache[key] = (html, css)
@@ -96,4 +96,3 @@ routes = [
     Route("/app/request-token/{request_id}/bank", choose_bank, methods=["POST"]),
 ]
 
-__all__ = ["routes", "offered_banks", "all_banks"]

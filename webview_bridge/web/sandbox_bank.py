@@ -15,7 +15,7 @@ from webview_bridge.banks.sandbox import SandboxConnector
 from webview_bridge.domain.redirects import tpp_redirect
 from webview_bridge.errors import ApiError
 from webview_bridge.i18n import N_
-from webview_bridge.web.templating import render
+from webview_bridge.web.templating import logo_css, render
 
 PENDING_MAX_AGE = 300
 
@@ -31,8 +31,8 @@ def _return_url(request: Request, given: str) -> str:
 def _login_page(request: Request, bank, state: str, return_url: str, *, problem: str | None = None,
                 pending: str | None = None, username: str = "", status: int = 200) -> Response:
     return render(request, "sandbox_bank_login.html", {
-        "bank": bank, "state": state, "return_url": return_url, "problem": problem, "pending": pending,
-        "username": username,
+        "bank": bank, "logo_css": logo_css([bank]), "state": state, "return_url": return_url, "problem": problem,
+        "pending": pending, "username": username,
     }, status=status)
 
 

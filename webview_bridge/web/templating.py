@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache, cached_property
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import jinja2
@@ -23,6 +24,7 @@ from starlette.templating import Jinja2Templates
 
 from webview_bridge import i18n
 from webview_bridge.banks.connector import Account
+from webview_bridge.banks.directory import Bank
 from webview_bridge.i18n import N_
 from webview_bridge.resources import STATIC_DIR, TEMPLATES_DIR
 
@@ -121,6 +123,11 @@ def page_language(request: Request) -> Language:
 
 _ACCOUNT_TYPES = {"CHECKING": N_("Current account"), "SAVINGS": N_("Savings"), "CARD": N_("Card"), "LOAN": N_("Loan"),
                   "OTHER": N_("Account")}
+
+
+def logo_css(banks: Iterable[Bank]) -> Markup:
+    """Each bank monogram's colour, for the page's nonce'd style block (no inline style attributes)."""
+    return Markup("".join(f".l-{b.id}{{background:{b.colour}}}" for b in banks))
 
 
 def content_security_policy(nonce: str, embed_origin: str | None) -> str:

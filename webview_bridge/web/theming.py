@@ -18,7 +18,7 @@ from webview_bridge.errors import ApiError, not_found
 from webview_bridge.store import customizations as store
 from webview_bridge.web.bank_select import rendered_bank_list
 from webview_bridge.web.consent import RESOURCE_WORDS
-from webview_bridge.web.templating import render
+from webview_bridge.web.templating import logo_css, render
 
 PREVIEW_MAX_AGE = 3600
 SCREENS = ("bank_select", "sandbox_bank_login", "bank_external", "bank_unavailable", "consent", "activation",
@@ -71,13 +71,13 @@ async def screen(request: Request) -> Response:
         from webview_bridge.banks.directory import all_banks
 
         banks = tuple(b for b in all_banks() if b.id in ("sandbox", "emeraude", "lakowy", "hansekontor", "nordlicht"))
-        bank_list, logo_css = rendered_bank_list(request, banks)
+        bank_list, bank_css = rendered_bank_list(request, banks)
         template = "bank_select.html"
-        context.update(banks=banks, bank_list=bank_list, logo_css=logo_css, countries=["DE", "FR", "GB", "PL"],
+        context.update(banks=banks, bank_list=bank_list, logo_css=bank_css, countries=["DE", "FR", "GB", "PL"],
                        country="", search="")
     elif name == "sandbox_bank_login":
         template, context["bank"] = "sandbox_bank_login.html", sandbox
-        context.update(state="", return_url="", problem=None, pending=None, username="")
+        context.update(logo_css=logo_css([sandbox]), state="", return_url="", problem=None, pending=None, username="")
     elif name == "bank_external":
         template = "bank_external.html"
         context.update(bank=external, bank_url="#")
