@@ -18,7 +18,7 @@ from webview_bridge.api import accounts, banks, customers, customizations, healt
 from webview_bridge.clock import Clock
 from webview_bridge.errors import ApiError
 from webview_bridge.oauth import server as oauth
-from webview_bridge.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, TraceMiddleware
+from webview_bridge.middleware import EdgeMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from webview_bridge.resources import STATIC_DIR
 from webview_bridge.runtime import Runtime
@@ -86,10 +86,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
-            Middleware(TraceMiddleware),
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes),
             Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers={ApiError: _on_api_error, HTTPException: _on_http_exception, Exception: _on_crash},
         lifespan=lifespan,

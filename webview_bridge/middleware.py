@@ -1,20 +1,26 @@
-"""ASGI middleware: trace ids and the access log, and the request body cap."""
+"""The edge of every request, in one ASGI layer: the trace id, the access log line, the headers
+every response carries, and the request body cap."""
 
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
-import uuid
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from webview_bridge.errors import ApiError
 from webview_bridge.logs import ACCESS
 
 _VALID_TRACE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# Every response; pages replace the CSP with their own (with its nonce) when they render.
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
 
 
 def _route_template(scope: Scope) -> str:
@@ -24,18 +30,30 @@ def _route_template(scope: Scope) -> str:
     return scope.get("root_path", "") + path if path else "(unmatched)"
 
 
-class TraceMiddleware:
-    """Every response carries X-Trace-Id; every request leaves one JSON log line."""
+def _trace_id(scope: Scope) -> str:
+    """The caller's X-Trace-Id when it is sane, else a new one (unique, not secret: no syscall for it)."""
+    for name, value in scope["headers"]:
+        if name == b"x-trace-id":
+            offered = value.decode("latin-1")
+            if _VALID_TRACE_ID.match(offered):
+                return offered
+            break
+    return f"{random.getrandbits(128):032x}"
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class EdgeMiddleware:
+    """Every response carries X-Trace-Id and the security headers; every request leaves one JSON
+    log line; a body over the cap is refused (413) before it is read whole."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        offered = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-trace-id"), "")
-        trace_id = offered if _VALID_TRACE_ID.match(offered) else uuid.uuid4().hex
+        trace_id = _trace_id(scope)
         scope.setdefault("state", {})["trace_id"] = trace_id
         started = time.perf_counter()
         status = 500
@@ -53,39 +71,42 @@ class TraceMiddleware:
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             }
-            ACCESS.log(logging.INFO, "request", extra={"fields": fields})
+            ACCESS.info("request", extra={"fields": fields})
 
-        async def send_with_trace(message: Message) -> None:
+        async def edge_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Trace-Id"] = trace_id
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"x-trace-id"]
+                present = {k.lower() for k, _ in headers}
+                headers.extend(h for h in _SECURITY_HEADERS if h[0] not in present)
+                headers.append((b"x-trace-id", trace_id.encode("latin-1")))
+                message = {**message, "headers": headers}
             elif message["type"] == "http.response.body" and not message.get("more_body", False):
                 log_once()  # before the last byte leaves, so the line exists once the client has its answer
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_trace)
+            too_large = self._too_large(scope)
+            if too_large is not None:
+                await too_large.response()(scope, receive, edge_send)
+            else:
+                await self.app(scope, self._capped(receive), edge_send)
         finally:
             log_once()
 
+    def _too_large(self, scope: Scope) -> ApiError | None:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.max_body_bytes:
+                    return self._body_too_large()
+                break
+        return None
 
-class BodyLimitMiddleware:
-    """Refuse bodies over the cap (413) before reading them whole."""
+    def _body_too_large(self) -> ApiError:
+        return ApiError(413, "body_too_large", f"the body is larger than {self.max_body_bytes} bytes")
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        too_large = ApiError(413, "body_too_large", f"the body is larger than {self.max_bytes} bytes")
-        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await too_large.response()(scope, receive, send)
-            return
+    def _capped(self, receive: Receive) -> Receive:
         received = 0
 
         async def capped_receive() -> Message:
@@ -93,30 +114,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise too_large
+                if received > self.max_body_bytes:
+                    raise self._body_too_large()
             return message
 
-        await self.app(scope, capped_receive, send)
-
-
-class SecurityHeadersMiddleware:
-    """Headers every response carries; pages add their CSP (with its nonce) when they render."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        return capped_receive

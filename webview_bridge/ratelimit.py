@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from webview_bridge.store.database import Database
@@ -70,6 +69,7 @@ class DatabaseCounter:
 class RateLimiter:
     def __init__(self, db: Database, limits: Limits) -> None:
         self.limits = limits
+        self.db = db
         self.shared = db.dialect == "postgresql"
         self.counter = DatabaseCounter(db) if self.shared else MemoryCounter()
 
@@ -78,7 +78,7 @@ class RateLimiter:
         if getattr(self.limits, kind) <= 0:
             return None
         if self.shared:
-            return await run_in_threadpool(self.retry_after, kind, key, now)
+            return await self.db.run(self.retry_after, kind, key, now)
         return self.retry_after(kind, key, now)
 
     def retry_after(self, kind: str, key: str, now: datetime) -> int | None:

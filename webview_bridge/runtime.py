@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio.to_thread
 
 from webview_bridge.banks.connector import BankConnector
 from webview_bridge.banks.sandbox import SandboxConnector
@@ -20,6 +25,8 @@ from webview_bridge.store.database import Database
 # How stale this instance's copy of the database's server keys may get after another instance ran
 # `keys rotate`: signatures made with a new key verify everywhere within this long.
 KEY_REFRESH = timedelta(seconds=60)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -66,6 +73,13 @@ class Runtime:
         except KeyError:
             self.reload_keys()
             return app_store.callback_secret_list(self.db, self._ring, app_id)
+
+    async def ask_bank(self, call: Callable[..., T], *args: Any) -> T:
+        """A call to the bank connector: in a worker thread when it waits on a bank's network,
+        right here when it only computes (the sandbox bank)."""
+        if self.connector.blocking:
+            return await anyio.to_thread.run_sync(partial(call, *args))
+        return call(*args)
 
     async def over_limit(self, kind: str, key: str) -> int | None:
         """Seconds to wait when `key` has used up its `kind` limit this minute (else None)."""

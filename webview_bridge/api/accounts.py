@@ -9,7 +9,6 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -136,7 +135,7 @@ async def _redeem(request: Request, resource: str) -> tuple[Runtime, Token, Bank
     if not token_id:
         raise ApiError(400, "missing_on_behalf_of", "send On-Behalf-Of: <token id>", "On-Behalf-Of")
     runtime: Runtime = request.app.state.runtime
-    token = await run_in_threadpool(token_store.get, runtime.db, token_id)
+    token = await runtime.db.run(token_store.get, runtime.db, token_id)
     token = check_redemption(token, caller.app.id, resource, runtime.clock.now())
     found = get_bank(token.bank_id)
     if found is None:  # the directory lost a bank that tokens still name
@@ -144,15 +143,15 @@ async def _redeem(request: Request, resource: str) -> tuple[Runtime, Token, Bank
     return runtime, token, found
 
 
-async def _call_bank(fn: Any, *args: Any) -> Any:
+async def _call_bank(runtime: Runtime, fn: Any, *args: Any) -> Any:
     try:
-        return await run_in_threadpool(fn, *args)
+        return await runtime.ask_bank(fn, *args)
     except bank.BankUnavailable:
         raise ApiError(503, "bank_unavailable", "the bank is not answering; try again later")
 
 
 async def _granted_accounts(runtime: Runtime, token: Token, found: Bank) -> list[bank.Account]:
-    accounts = await _call_bank(runtime.connector.accounts, found, token.customer_ref)
+    accounts = await _call_bank(runtime, runtime.connector.accounts, found, token.customer_ref)
     return [a for a in accounts if a.id in token.account_ids]
 
 
@@ -181,7 +180,7 @@ async def get_account(request: Request) -> JSONResponse:
 
 async def get_balance(request: Request) -> JSONResponse:
     runtime, token, found, account = await _one_account(request, "BALANCES")
-    balance = await _call_bank(runtime.connector.balance, found, token.customer_ref, account, runtime.clock.now())
+    balance = await _call_bank(runtime, runtime.connector.balance, found, token.customer_ref, account, runtime.clock.now())
     return json_response(BalanceEnvelope(balance=BalanceView(
         account_id=balance.account_id, current=_money(balance.current), available=_money(balance.available),
         updated_at=balance.updated_at,
@@ -207,7 +206,7 @@ async def list_transactions(request: Request) -> JSONResponse:
         raise ApiError(400, "date_filter_not_supported", f"{found.name} cannot filter transactions by date", "start_date")
     if query.start_date and query.end_date and query.start_date > query.end_date:
         raise ApiError(400, "invalid_date_range", "start_date is after end_date", "start_date")
-    history = await _call_bank(runtime.connector.transactions, found, token.customer_ref, account, runtime.clock.now())
+    history = await _call_bank(runtime, runtime.connector.transactions, found, token.customer_ref, account, runtime.clock.now())
     if query.start_date:
         history = [t for t in history if t.booked_at.date() >= query.start_date]
     if query.end_date:
@@ -222,7 +221,7 @@ async def list_transactions(request: Request) -> JSONResponse:
 
 async def get_transaction(request: Request) -> JSONResponse:
     runtime, token, found, account = await _one_account(request, "TRANSACTIONS")
-    history = await _call_bank(runtime.connector.transactions, found, token.customer_ref, account, runtime.clock.now())
+    history = await _call_bank(runtime, runtime.connector.transactions, found, token.customer_ref, account, runtime.clock.now())
     for tx in history:
         if tx.id == request.path_params["transaction_id"]:
             return json_response(TransactionEnvelope(transaction=TransactionView.of(tx)))
@@ -231,7 +230,7 @@ async def get_transaction(request: Request) -> JSONResponse:
 
 async def list_standing_orders(request: Request) -> JSONResponse:
     runtime, token, found, account = await _one_account(request, "STANDING_ORDERS")
-    orders = await _call_bank(runtime.connector.standing_orders, found, token.customer_ref, account, runtime.clock.now())
+    orders = await _call_bank(runtime, runtime.connector.standing_orders, found, token.customer_ref, account, runtime.clock.now())
     return json_response(StandingOrderList(standing_orders=[
         StandingOrderView(**{**o.__dict__, "amount": _money(o.amount)}) for o in orders
     ]))
@@ -239,7 +238,7 @@ async def list_standing_orders(request: Request) -> JSONResponse:
 
 async def list_transfer_destinations(request: Request) -> JSONResponse:
     runtime, token, found, account = await _one_account(request, "TRANSFER_DESTINATIONS")
-    destinations = await _call_bank(runtime.connector.transfer_destinations, found, token.customer_ref, account)
+    destinations = await _call_bank(runtime, runtime.connector.transfer_destinations, found, token.customer_ref, account)
     return json_response(TransferDestinationList(transfer_destinations=[
         TransferDestinationView(type=d.type, identifiers=d.identifiers) for d in destinations
     ]))
@@ -253,7 +252,7 @@ async def confirm_funds(request: Request) -> JSONResponse:
     amount = body.amount.decimal()
     if amount <= 0:
         raise ApiError(400, "invalid_value", "amount.value must be more than zero", "amount.value")
-    balance = await _call_bank(runtime.connector.balance, found, token.customer_ref, account, runtime.clock.now())
+    balance = await _call_bank(runtime, runtime.connector.balance, found, token.customer_ref, account, runtime.clock.now())
     return json_response(FundsConfirmation(funds_available=balance.available.value >= amount))
 
 

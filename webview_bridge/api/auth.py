@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from webview_bridge.domain.apps import App
@@ -68,7 +67,7 @@ async def require_app(request: Request, role: str | None) -> Caller:
     token = bearer_token(request)
     if token is None:
         raise _unauthorized("unauthorized", "send Authorization: Bearer <access token>", REALM)
-    caller = await run_in_threadpool(_look_up, request.app.state.runtime, token)
+    caller = await request.app.state.runtime.db.run(_look_up, request.app.state.runtime, token)
     if caller is None:
         raise _unauthorized(
             "invalid_token", "the access token is unknown, expired or revoked",

@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -99,7 +98,7 @@ async def put_customers(request: Request) -> JSONResponse:
         check_phones(_phones(item.phones), f"customers[{i}].phones")
         specs.append(customer_store.CustomerSpec(item.client_id, _phones(item.phones)))
     runtime = request.app.state.runtime
-    created, updated = await run_in_threadpool(customer_store.upsert, runtime.db, runtime.clock, runtime.keyring, caller.app, specs)
+    created, updated = await runtime.db.run(customer_store.upsert, runtime.db, runtime.clock, runtime.keyring, caller.app, specs)
     return json_response(CustomersOut(created=created, updated=updated))
 
 
@@ -141,7 +140,7 @@ async def _issue(request: Request, kind: Any, by: str) -> JSONResponse:
             spec["client_id"] = item.client_id
         wanted.append(spec)
     runtime = request.app.state.runtime
-    issued = await run_in_threadpool(customer_store.issue_tokens, runtime.db, runtime.clock, runtime.keyring, caller.app,
+    issued = await runtime.db.run(customer_store.issue_tokens, runtime.db, runtime.clock, runtime.keyring, caller.app,
                                      wanted, _resolver(caller.app, by))
     return JSONResponse([
         {"client_token": secret, "token_type": "client", "expires_at": rfc3339(row["expires_at"]),
@@ -162,16 +161,16 @@ async def activations(request: Request) -> JSONResponse:
     """A customer accepts the service's terms without a page (independent activation)."""
     runtime = request.app.state.runtime
     secret = bearer_token(request)
-    token = await run_in_threadpool(customer_store.find_token, runtime.db, runtime.keyring, secret) if secret else None
+    token = await runtime.db.run(customer_store.find_token, runtime.db, runtime.keyring, secret) if secret else None
     if token is None or not token.live(runtime.clock.now()):
         raise ApiError(401, "invalid_token", "send Authorization: Bearer <client token>",
                        headers={"WWW-Authenticate": 'Bearer realm="webview-bridge", error="invalid_token"'})
     body = await parse_body(request, ActivationIn)
     if not body.accept_terms:
         raise ApiError(400, "terms_not_accepted", "accept_terms must be true to activate", "accept_terms")
-    bank_app = await run_in_threadpool(app_store.get, runtime.db, token.bank_app_id)
+    bank_app = await runtime.db.run(app_store.get, runtime.db, token.bank_app_id)
     assert bank_app is not None
-    customer_id, created = await run_in_threadpool(
+    customer_id, created = await runtime.db.run(
         customer_store.activate_once, runtime.db, runtime.clock, runtime.keyring, bank_app, token.id)
     activation = "independent" if created or token.activation != "preloaded" else "preloaded"
     return json_response(ActivationOut(customer_id=customer_id, activation=activation), status=201 if created else 200)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pydantic import Field, field_validator
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -107,7 +106,7 @@ async def create(request: Request) -> JSONResponse:
     caller = await require_app(request, "tpp")
     values = _checked(await parse_body(request, CustomizationIn))
     runtime = request.app.state.runtime
-    made = await run_in_threadpool(store.create, runtime.db, runtime.clock, caller.app.id, values)
+    made = await runtime.db.run(store.create, runtime.db, runtime.clock, caller.app.id, values)
     return json_response(CustomizationEnvelope(customization=CustomizationView.of(made)), status=201,
                          headers={"Location": f"/customizations/{made.id}"})
 
@@ -115,7 +114,7 @@ async def create(request: Request) -> JSONResponse:
 async def _own(request: Request) -> tuple[str, Customization]:
     caller = await require_app(request, "tpp")
     runtime = request.app.state.runtime
-    found = await run_in_threadpool(store.get, runtime.db, request.path_params["customization_id"], caller.app.id)
+    found = await runtime.db.run(store.get, runtime.db, request.path_params["customization_id"], caller.app.id)
     if found is None:
         raise not_found("customization", "customization_not_found")
     return caller.app.id, found
@@ -130,7 +129,7 @@ async def replace(request: Request) -> JSONResponse:
     owner, found = await _own(request)
     values = _checked(await parse_body(request, CustomizationIn))
     runtime = request.app.state.runtime
-    changed = await run_in_threadpool(store.replace, runtime.db, runtime.clock, found.id, owner, values)
+    changed = await runtime.db.run(store.replace, runtime.db, runtime.clock, found.id, owner, values)
     if changed is None:
         raise not_found("customization", "customization_not_found")
     return json_response(CustomizationEnvelope(customization=CustomizationView.of(changed)))
@@ -139,7 +138,7 @@ async def replace(request: Request) -> JSONResponse:
 async def remove(request: Request) -> Response:
     owner, found = await _own(request)
     runtime = request.app.state.runtime
-    await run_in_threadpool(store.remove, runtime.db, found.id, owner)
+    await runtime.db.run(store.remove, runtime.db, found.id, owner)
     return Response(status_code=204)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -18,7 +17,7 @@ class Health(ResponseModel):
 
 async def healthz(request: Request) -> JSONResponse:
     try:
-        await run_in_threadpool(request.app.state.runtime.db.ping)
+        await request.app.state.runtime.db.run(request.app.state.runtime.db.ping)
     except DatabaseError:
         raise ApiError(503, "storage_unavailable", "storage does not answer")
     return JSONResponse({"status": "ok"})

@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -169,18 +168,18 @@ async def create_token_request(request: Request) -> JSONResponse:
     details["description"] = body.description or body.ref_id
     runtime = request.app.state.runtime
     customization_id = details.get("customization_id")
-    owned = customization_id is not None and await run_in_threadpool(
+    owned = customization_id is not None and await runtime.db.run(
         customization_store.get, runtime.db, customization_id, caller.app.id) is not None
     check_context(details, caller.app, get_bank, owns_customization=lambda _id: owned)
     csrf_token_hash = hashlib.sha256(body.csrf_token.encode()).hexdigest()
-    stored = await run_in_threadpool(request_store.create, runtime.db, runtime.clock, caller.app.id, csrf_token_hash, details)
+    stored = await runtime.db.run(request_store.create, runtime.db, runtime.clock, caller.app.id, csrf_token_hash, details)
     url = f"{runtime.settings.base_url}/app/request-token/{stored.id}"
     created = TokenRequestCreated(token_request=TokenRequestView.of(stored, runtime.clock.now()), url=url)
     return json_response(created, status=201, headers={"Location": f"/token-requests/{stored.id}"})
 
 
 async def _own_request(request: Request, app_id: str) -> TokenRequest:
-    found = await run_in_threadpool(request_store.get, request.app.state.runtime.db, request.path_params["request_id"])
+    found = await request.app.state.runtime.db.run(request_store.get, request.app.state.runtime.db, request.path_params["request_id"])
     return owned_by(found, app_id, "token request", "token_request_not_found")
 
 
@@ -200,7 +199,7 @@ async def get_result(request: Request) -> JSONResponse:
         caller = await require_app(request, None)
         found = await _own_request(request, caller.app.id)
     else:
-        found = await run_in_threadpool(request_store.get, runtime.db, request.path_params["request_id"])
+        found = await runtime.db.run(request_store.get, runtime.db, request.path_params["request_id"])
         if found is None or found.is_expired(now):
             raise not_found("token request", "token_request_not_found")
     check_repeated_description(query.description, found)

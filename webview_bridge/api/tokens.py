@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -64,7 +63,7 @@ class CancelIn(StrictModel):
 
 
 async def _own_token(request: Request, app_id: str) -> Token:
-    token = await run_in_threadpool(token_store.get, request.app.state.runtime.db, request.path_params["token_id"])
+    token = await request.app.state.runtime.db.run(token_store.get, request.app.state.runtime.db, request.path_params["token_id"])
     return owned_by(token, app_id, "token", "token_not_found")
 
 
@@ -72,7 +71,7 @@ async def list_tokens(request: Request) -> JSONResponse:
     caller = await require_app(request, "tpp")
     query = parse_query(request, TokensQuery)
     runtime = request.app.state.runtime
-    found, total = await run_in_threadpool(
+    found, total = await runtime.db.run(
         token_store.list_for_app, runtime.db, runtime.clock, caller.app.id, query.status, query.page, query.per_page
     )
     now = runtime.clock.now()
@@ -92,10 +91,10 @@ async def cancel_token(request: Request) -> JSONResponse:
     token = await _own_token(request, caller.app.id)
     runtime = request.app.state.runtime
     if body.description is not None:
-        origin = await run_in_threadpool(request_store.get, runtime.db, token.request_id)
+        origin = await runtime.db.run(request_store.get, runtime.db, token.request_id)
         assert origin is not None
         check_repeated_description(body.description, origin)
-    cancelled = await run_in_threadpool(token_store.cancel, runtime.db, runtime.clock, token.id)
+    cancelled = await runtime.db.run(token_store.cancel, runtime.db, runtime.clock, token.id)
     assert cancelled is not None
     return json_response(TokenEnvelope(token=TokenView.of(cancelled, runtime.clock.now())))
 

@@ -93,6 +93,10 @@ class TransferDestination:
 
 
 class BankConnector(Protocol):
+    # True when calls wait on a bank's network, so they run in a worker thread; False when they
+    # only compute, so they run on the event loop (cheaper than the hop).
+    blocking: bool
+
     def authorization_url(self, bank: Bank, state: str, return_url: str) -> str:
         """Where to send the customer to authenticate; the bank returns to return_url with state."""
         ...

@@ -89,6 +89,7 @@ class SandboxConnector:
     """
 
     CODE_MAX_AGE = 300
+    blocking = False  # everything is computed here, nothing waits
 
     def __init__(self, base_url: str = "", code_keys: Sequence[bytes] = (b"sandbox-bank-default-key",)) -> None:
         self.base_url = base_url.rstrip("/")

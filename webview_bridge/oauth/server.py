@@ -20,7 +20,6 @@ from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -183,14 +182,14 @@ async def token(request: Request) -> JSONResponse:
         response = _oauth_error(429, "temporarily_unavailable", f"too many token requests; try again in {wait} s")
         response.headers["Retry-After"] = str(wait)
         return response
-    return await run_in_threadpool(_server(request).create_token_response, form_request)
+    return await request.app.state.runtime.db.run(_server(request).create_token_response, form_request)
 
 
 async def revoke(request: Request) -> JSONResponse:
     form_request = await _form_request(request)
     if isinstance(form_request, JSONResponse):
         return form_request
-    return await run_in_threadpool(_server(request).create_endpoint_response, "revocation", form_request)
+    return await request.app.state.runtime.db.run(_server(request).create_endpoint_response, "revocation", form_request)
 
 
 class TokenForm(BaseModel):

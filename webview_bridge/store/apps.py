@@ -13,6 +13,7 @@ from webview_bridge.domain.apps import App
 from webview_bridge.ids import new_id, new_secret
 from webview_bridge.security.keyring import Keyring
 from webview_bridge.store.database import Database
+from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import apps, callback_secrets
 
 
@@ -79,11 +80,11 @@ def create(
     return NewAppCredentials(app_id, app_secret, callback_secret)
 
 
-_GET = select(*_APP_COLUMNS).where(apps.c.id == bindparam("app_id"))
+_GET = Prepared(select(*_APP_COLUMNS).where(apps.c.id == bindparam("app_id")))
 
 
 def get_in(conn: Connection, app_id: str) -> App | None:
-    row = conn.execute(_GET, {"app_id": app_id}).first()
+    row = _GET.first(conn, app_id=app_id)
     return to_app(row) if row else None
 
 
@@ -97,13 +98,13 @@ def list_all(db: Database) -> list[App]:
         return [to_app(r) for r in conn.execute(select(*_APP_COLUMNS).order_by(apps.c.created_at, apps.c.id))]
 
 
-# Built once: building a statement per call costs more than running it (the token endpoint's hot path).
-_WITH_SECRET_HASH = select(apps).where(apps.c.id == bindparam("app_id"))
+# The token endpoint's hot path.
+_WITH_SECRET_HASH = Prepared(select(apps).where(apps.c.id == bindparam("app_id")))
 
 
 def with_secret_hash(db: Database, app_id: str) -> tuple[App, str] | None:
     with db.read() as conn:
-        row = conn.execute(_WITH_SECRET_HASH, {"app_id": app_id}).first()
+        row = _WITH_SECRET_HASH.first(conn, app_id=app_id)
     return (to_app(row), row.secret_hash) if row else None
 
 
@@ -143,12 +144,15 @@ def rotate_callback_secret(
 def callback_secret_list(db: Database, keyring: Keyring, app_id: str) -> list[str]:
     """The app's live callback secrets, oldest first: the last one signs, all verify."""
     with db.read() as conn:
-        rows = conn.execute(
-            select(callback_secrets.c.ciphertext)
-            .where(callback_secrets.c.app_id == app_id, callback_secrets.c.retired.is_(False))
-            .order_by(callback_secrets.c.id)
-        ).scalars()
-        return [keyring.decrypt(c) for c in rows]
+        rows = _LIVE_CALLBACK_SECRETS.all(conn, app_id=app_id)
+    return [keyring.decrypt(r.ciphertext) for r in rows]
+
+
+_LIVE_CALLBACK_SECRETS = Prepared(
+    select(callback_secrets.c.ciphertext)
+    .where(callback_secrets.c.app_id == bindparam("app_id"), callback_secrets.c.retired.is_(False))
+    .order_by(callback_secrets.c.id)
+)
 
 
 def _add_callback_secret(conn: Connection, keyring: Keyring, app_id: str, secret: str, clock: Clock) -> None:

@@ -6,11 +6,14 @@ writers queue on the lock instead of failing half-way when a read lock would nee
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -23,6 +26,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do: every instance that migrates takes the same PostgreSQL advisory lock.
 MIGRATION_LOCK_ID = 0x57564221
 
+T = TypeVar("T")
+
 
 class DatabaseError(RuntimeError):
     """The database cannot be used; the message says why, without the password."""
@@ -33,28 +38,63 @@ class Database:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
         if self.dialect == "sqlite":
+            # Every transaction ends in an explicit commit or rollback: no reset on check-in.
             self.engine = create_engine(
-                url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8, max_overflow=16
+                url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8, max_overflow=16,
+                pool_reset_on_return=None,
             )
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self._local = threading.local()
+        self._held: list[Connection] = []
+        self._held_lock = threading.Lock()
 
-    @property
-    def safe_url(self) -> str:
-        return make_url(self.url).render_as_string(hide_password=True)
+    def _connection(self) -> Connection:
+        """The event loop's own connection when it runs SQLite work inline (see run), else one from the pool."""
+        if not getattr(self._local, "inline", False):
+            return self.engine.connect()
+        held: Connection | None = getattr(self._local, "held", None)
+        if held is None or held.closed:
+            held = self._local.held = self.engine.connect()
+            with self._held_lock:
+                self._held.append(held)
+        if held.in_transaction():  # a transaction inside another one: a connection of its own
+            return self.engine.connect()
+        return _Kept(held)  # type: ignore[return-value]
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that will write: committed on success, rolled back on any exception."""
-        with self.engine.connect().execution_options(wvb_write=True) as conn, conn.begin():
-            yield conn
+        with self._connection() as conn:
+            conn.info["wvb_write"] = True
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        with self._connection() as conn:
+            conn.info["wvb_write"] = False
+            with conn.begin():
+                yield conn
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Run blocking database work from a request handler.
+
+        On SQLite it runs right here on the event loop: a statement on a local file takes
+        microseconds, less than the hop to a worker thread and back would cost, and one thread
+        needs no lock between its writers. On PostgreSQL, where every statement waits on the
+        network, it runs in a worker thread so the loop keeps serving others meanwhile.
+        """
+        if self.dialect == "sqlite":
+            self._local.inline = True  # this thread is an event loop: it keeps one connection
+            return work(*args)
+        return await anyio.to_thread.run_sync(partial(work, *args))
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
 
     def ping(self) -> None:
         try:
@@ -102,6 +142,10 @@ class Database:
             )
 
     def dispose(self) -> None:
+        with self._held_lock:
+            held, self._held = self._held, []
+        for conn in held:
+            conn.close()
         self.engine.dispose()
 
 
@@ -127,4 +171,18 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("wvb_write") else "BEGIN")
+    # Straight to the driver: the statement needs none of SQLAlchemy's execution machinery.
+    conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if conn.info.get("wvb_write") else "BEGIN")
+
+
+class _Kept:
+    """A held connection lent to one `with` block: leaving the block ends the transaction, not the connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from webview_bridge.domain.apps import App
 from webview_bridge.store.apps import to_app, app_columns
 from webview_bridge.store.database import Database
+from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import apps, oauth_tokens
 
 
@@ -54,22 +55,29 @@ def _record(row: Any) -> TokenRecord:
 
 
 # Statements on the token endpoint's and bearer guard's hot paths are built once.
-_INSERT = insert(oauth_tokens)
-_BEARER = (
+_INSERT = Prepared(insert(oauth_tokens))
+_BEARER = Prepared(
     select(*_RECORD, *app_columns("app__"))
     .join(apps, apps.c.id == oauth_tokens.c.app_id)
     .where(oauth_tokens.c.access_token_hash == bindparam("access_hash"))
+)
+_BY_REFRESH_HASH = Prepared(select(*_RECORD).where(oauth_tokens.c.refresh_token_hash == bindparam("refresh_hash")))
+_SPEND = Prepared(
+    update(oauth_tokens)
+    .where(oauth_tokens.c.id == bindparam("spent_id"), oauth_tokens.c.refresh_used.is_(False),
+           oauth_tokens.c.revoked.is_(False))
+    .values(refresh_used=True)
 )
 
 
 def save(db: Database, pair: NewPair) -> None:
     with db.write() as conn:
-        conn.execute(_INSERT, pair.row())
+        _INSERT.run(conn, **pair.row())
 
 
 def by_refresh_hash(db: Database, refresh_hash: str) -> TokenRecord | None:
     with db.read() as conn:
-        row = conn.execute(select(*_RECORD).where(oauth_tokens.c.refresh_token_hash == refresh_hash)).first()
+        row = _BY_REFRESH_HASH.first(conn, refresh_hash=refresh_hash)
     return _record(row) if row else None
 
 
@@ -82,7 +90,7 @@ def by_access_hash(db: Database, access_hash: str) -> TokenRecord | None:
 def bearer(db: Database, access_hash: str) -> tuple[TokenRecord, App] | None:
     """The token and its app, for the bearer guard: one query per API call."""
     with db.read() as conn:
-        row = conn.execute(_BEARER, {"access_hash": access_hash}).first()
+        row = _BEARER.first(conn, access_hash=access_hash)
     if row is None:
         return None
     return _record(row), to_app(row, "app__")
@@ -91,14 +99,9 @@ def bearer(db: Database, access_hash: str) -> tuple[TokenRecord, App] | None:
 def rotate(db: Database, spent_id: int, successor: NewPair) -> bool:
     """Spend a refresh token and store its successor atomically; False if it was already spent."""
     with db.write() as conn:
-        spent = conn.execute(
-            update(oauth_tokens)
-            .where(oauth_tokens.c.id == spent_id, oauth_tokens.c.refresh_used.is_(False), oauth_tokens.c.revoked.is_(False))
-            .values(refresh_used=True)
-        )
-        if spent.rowcount != 1:
+        if _SPEND.run(conn, spent_id=spent_id) != 1:
             return False
-        conn.execute(_INSERT, successor.row())
+        _INSERT.run(conn, **successor.row())
     return True
 
 

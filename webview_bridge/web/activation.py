@@ -3,7 +3,6 @@ before anything else (independent activation, PROTOCOL §3)."""
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -40,10 +39,10 @@ async def decide(request: Request) -> Response:
     runtime = flow.runtime
     if form.get("decision") == "accept" and needs_activation(found):
         token, bank_app = found
-        await run_in_threadpool(customer_store.activate_once, runtime.db, runtime.clock, runtime.keyring, bank_app, token.id)
+        await runtime.db.run(customer_store.activate_once, runtime.db, runtime.clock, runtime.keyring, bank_app, token.id)
         return RedirectResponse(f"/app/request-token/{flow.token_request.id}", status_code=302)
     if form.get("decision") == "decline":
-        if not await run_in_threadpool(request_store.reject, runtime.db, runtime.clock, flow.token_request.id, "access_denied"):
+        if not await runtime.db.run(request_store.reject, runtime.db, runtime.clock, flow.token_request.id, "access_denied"):
             return await final_state(flow)
         return await flow.back_to_tpp(error="access_denied")
     return RedirectResponse(f"/app/request-token/{flow.token_request.id}", status_code=302)

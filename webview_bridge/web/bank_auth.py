@@ -8,7 +8,6 @@ system browser after an app-to-app login — and the flow goes on there from ser
 from __future__ import annotations
 
 from itsdangerous import BadSignature
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -39,12 +38,12 @@ async def start_bank_auth(flow: Flow, bank: Bank) -> Response:
     if bank.status != "available":
         return await bank_unavailable(flow, bank)
     runtime = flow.runtime
-    nonce = await run_in_threadpool(flows.choose_bank, runtime.db, runtime.clock, flow.token_request.id, bank.id)
+    nonce = await runtime.db.run(flows.choose_bank, runtime.db, runtime.clock, flow.token_request.id, bank.id)
     customer = await session_customer(flow.request)
     if customer is not None:
         token, bank_app = customer
         if token.may_skip_bank_login(runtime.clock.now(), bank.id, bank_app.bank_id) and \
-                await run_in_threadpool(customer_store.consume_strong_auth, runtime.db, runtime.clock, token.id):
+                await runtime.db.run(customer_store.consume_strong_auth, runtime.db, runtime.clock, token.id):
             # The bank's own app authenticated this customer strongly moments ago: no second login.
             return await _authenticated(flow, bank, nonce, token.customer_ref or "", token.customer_id)
     if bank.requires_external_auth:
@@ -90,11 +89,11 @@ async def callback(request: Request) -> Response:
     if state is None or bank is None or state.bank_nonce != nonce:
         return flow.page("ending.html", {"kind": "stale", "back_url": None, "event": "ERROR"}, status=409)
     try:
-        customer_ref = await run_in_threadpool(
+        customer_ref = await runtime.ask_bank(
             runtime.connector.complete_authorization, bank, request.query_params["state"], dict(request.query_params)
         )
     except (BankUnavailable, LoginFailed):
-        await run_in_threadpool(flows.spend_nonce, runtime.db, runtime.clock, request_id, nonce)
+        await runtime.db.run(flows.spend_nonce, runtime.db, runtime.clock, request_id, nonce)
         return await bank_unavailable(flow, bank)
     return await _authenticated(flow, bank, nonce, customer_ref, None)
 
@@ -104,7 +103,7 @@ async def _authenticated(flow: Flow, bank: Bank, nonce: str, customer_ref: str, 
     request, runtime = flow.request, flow.runtime
     session = ensure_session(request)
     request_id = flow.token_request.id
-    done = await run_in_threadpool(
+    done = await runtime.db.run(
         lambda: flows.complete_bank_auth(
             runtime.db, runtime.clock, request_id, nonce, customer_ref=customer_ref,
             customer_id=customer_id or customer_id_for(runtime.keyring.hash, bank.id, customer_ref),

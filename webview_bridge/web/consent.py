@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -40,7 +39,7 @@ async def _authenticated(flow: Flow) -> tuple[flows.Flow, Bank, list[Account]]:
     bank = get_bank(state.bank_id or "")
     assert bank is not None and state.customer_ref is not None
     try:
-        accounts = await run_in_threadpool(flow.runtime.connector.accounts, bank, state.customer_ref)
+        accounts = await flow.runtime.ask_bank(flow.runtime.connector.accounts, bank, state.customer_ref)
     except BankUnavailable:
         raise PageEnd(await bank_unavailable(flow, bank))
     return state, bank, accounts
@@ -78,7 +77,7 @@ async def decide(request: Request) -> Response:
     state, bank, accounts = await _authenticated(flow)
     runtime = flow.runtime
     if form.get("decision") == "deny":
-        if not await run_in_threadpool(request_store.reject, runtime.db, runtime.clock, flow.token_request.id, "access_denied"):
+        if not await runtime.db.run(request_store.reject, runtime.db, runtime.clock, flow.token_request.id, "access_denied"):
             return await final_state(flow)
         return await flow.back_to_tpp(error="access_denied")
     if form.get("decision") != "allow":
@@ -88,7 +87,7 @@ async def decide(request: Request) -> Response:
     if not chosen or not set(chosen) <= known:
         return _consent_page(flow, bank, state, accounts, chosen=set(chosen) & known,
                              problem=N_("Choose at least one account to share."))
-    token = await run_in_threadpool(
+    token = await runtime.db.run(
         lambda: request_store.approve(
             runtime.db, runtime.clock, flow.token_request.id, customer_id=state.customer_id or "",
             customer_ref=state.customer_ref or "", bank_id=bank.id, account_ids=chosen,

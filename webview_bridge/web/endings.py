@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,7 +23,7 @@ async def leave(request: Request) -> Response:
     if error not in EXITS:
         error = "access_denied"
     runtime = flow.runtime
-    if not await run_in_threadpool(request_store.reject, runtime.db, runtime.clock, flow.token_request.id, error):
+    if not await runtime.db.run(request_store.reject, runtime.db, runtime.clock, flow.token_request.id, error):
         return await final_state(flow)
     return await flow.back_to_tpp(error=error)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -55,7 +54,7 @@ class Flow:
 
     async def way_back(self, *, token_id: str | None = None, error: str | None = None) -> str:
         """The TPP's redirect URL with request-id, token-id or error, and the signed state."""
-        secrets = await run_in_threadpool(self.runtime.callback_secrets, self.tpp.id)
+        secrets = await self.runtime.db.run(self.runtime.callback_secrets, self.tpp.id)
         rq = self.token_request
         state = sign_callback_state(
             secrets, app_id=self.tpp.id, request_id=rq.id, token_id=token_id,
@@ -97,7 +96,7 @@ def unknown_request(request: Request) -> Response:
 async def open_flow(request: Request, request_id: str, *, pending: bool = True) -> Flow:
     """The flow for a request id, or PageEnd with the right end screen (404, 410, already used)."""
     runtime: Runtime = request.app.state.runtime
-    loaded = await run_in_threadpool(flows.load, runtime.db, request_id)
+    loaded = await runtime.db.run(flows.load, runtime.db, request_id)
     if loaded is None:
         raise PageEnd(unknown_request(request))
     token_request, tpp, state, theme = loaded

@@ -4,7 +4,6 @@ customer and never puts the token in a URL, a page or a log."""
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from webview_bridge import logs
@@ -23,13 +22,13 @@ async def take_client_token(request: Request) -> None:
     if secret is None:
         return
     runtime = request.app.state.runtime
-    token = await run_in_threadpool(customer_store.find_token, runtime.db, runtime.keyring, secret)
+    token = await runtime.db.run(customer_store.find_token, runtime.db, runtime.keyring, secret)
     if token is None or not token.live(runtime.clock.now()):
         logs.event("client token refused at hand-off", path_template="/app/request-token/{request_id}")
         return
     value = new_secret()
     request.state.new_session = value
-    await run_in_threadpool(customer_store.start_session, runtime.db, runtime.clock, session_hash(request, value), token.id)
+    await runtime.db.run(customer_store.start_session, runtime.db, runtime.clock, session_hash(request, value), token.id)
 
 
 async def session_customer(request: Request) -> tuple[ClientToken, App] | None:
@@ -38,8 +37,8 @@ async def session_customer(request: Request) -> tuple[ClientToken, App] | None:
     if value is None:
         return None
     runtime = request.app.state.runtime
-    token = await run_in_threadpool(customer_store.session_token, runtime.db, session_hash(request, value))
+    token = await runtime.db.run(customer_store.session_token, runtime.db, session_hash(request, value))
     if token is None:
         return None
-    bank_app = await run_in_threadpool(app_store.get, runtime.db, token.bank_app_id)
+    bank_app = await runtime.db.run(app_store.get, runtime.db, token.bank_app_id)
     return (token, bank_app) if bank_app is not None else None

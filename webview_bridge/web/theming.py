@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from itsdangerous import BadSignature
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -27,7 +26,7 @@ SCREENS = ("bank_select", "sandbox_bank_login", "bank_external", "bank_unavailab
 
 async def logo(request: Request) -> Response:
     runtime = request.app.state.runtime
-    found = await run_in_threadpool(store.get, runtime.db, request.path_params["customization_id"])
+    found = await runtime.db.run(store.get, runtime.db, request.path_params["customization_id"])
     if found is None or not found.logo:
         raise not_found("logo")
     media_type, content = found.logo_bytes  # type: ignore[misc]
@@ -40,7 +39,7 @@ async def _previewed(request: Request) -> Customization:
         signed = runtime.keyring.serializer("preview").loads(request.path_params["signed"], max_age=PREVIEW_MAX_AGE)
     except BadSignature:
         raise ApiError(404, "not_found", "this preview link is not valid or has expired")
-    found = await run_in_threadpool(store.get, runtime.db, signed["cz"], signed["app"])
+    found = await runtime.db.run(store.get, runtime.db, signed["cz"], signed["app"])
     if found is None:
         raise ApiError(404, "not_found", "this customization no longer exists")
     return found
