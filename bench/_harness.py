@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,3 +69,10 @@ class Server:
     def stop(self) -> None:
         self.proc.kill()
         self.proc.wait()
+
+
+def median_of_rounds(rounds: int, measure) -> tuple[float, list[float]]:
+    """Run `measure` (which returns one figure) several times: the median, and every round's figure.
+    A shared VM's neighbours make single runs vary by a third; the median of five does not."""
+    figures = [measure() for _ in range(rounds)]
+    return statistics.median(figures), figures

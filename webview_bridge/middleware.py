@@ -3,7 +3,6 @@ every response carries, and the request body cap."""
 
 from __future__ import annotations
 
-import logging
 import random
 import re
 import time

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webview_bridge.clock import Clock
@@ -15,6 +15,7 @@ from webview_bridge.errors import ApiError
 from webview_bridge.ids import new_id, new_secret
 from webview_bridge.security.keyring import Keyring
 from webview_bridge.store.database import Database
+from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import client_tokens, customer_phones, customers, web_sessions
 
 
@@ -97,24 +98,32 @@ def _to_token(row: Any) -> ClientToken:
                        activation=row.activation, strong_auth=row.strong_auth, expires_at=row.expires_at, used_at=row.used_at)
 
 
-def _token_query():
-    return (select(client_tokens, customers.c.client_id)
-            .join(customers, customers.c.id == client_tokens.c.customer_id, isouter=True))
+_TOKEN_WITH_CLIENT_ID = (select(client_tokens, customers.c.client_id)
+                         .join(customers, customers.c.id == client_tokens.c.customer_id, isouter=True))
+_TOKEN_BY_HASH = Prepared(_TOKEN_WITH_CLIENT_ID.where(client_tokens.c.token_hash == bindparam("token_hash")))
+_TOKEN_BY_SESSION = Prepared(
+    _TOKEN_WITH_CLIENT_ID.join(web_sessions, web_sessions.c.client_token_id == client_tokens.c.id)
+    .where(web_sessions.c.session_hash == bindparam("session_hash"))
+)
+_SPEND_STRONG_AUTH = Prepared(
+    update(client_tokens)
+    .where(client_tokens.c.id == bindparam("b_id"), client_tokens.c.strong_auth.is_(True),
+           client_tokens.c.used_at.is_(None))
+    .values(used_at=bindparam("b_now"))
+)
+_INSERT_SESSION = Prepared(insert(web_sessions))
 
 
 def find_token(db: Database, keyring: Keyring, secret: str) -> ClientToken | None:
     with db.read() as conn:
-        row = conn.execute(_token_query().where(client_tokens.c.token_hash == keyring.hash(secret))).first()
+        row = _TOKEN_BY_HASH.first(conn, token_hash=keyring.hash(secret))
     return _to_token(row) if row else None
 
 
 def consume_strong_auth(db: Database, clock: Clock, token_id: str) -> bool:
     """Spend a strong-auth token's one login skip; False if it was spent already."""
     with db.write() as conn:
-        done = conn.execute(update(client_tokens).where(
-            client_tokens.c.id == token_id, client_tokens.c.strong_auth.is_(True), client_tokens.c.used_at.is_(None),
-        ).values(used_at=clock.now()))
-    return done.rowcount == 1
+        return _SPEND_STRONG_AUTH.run(conn, b_id=token_id, b_now=clock.now()) == 1
 
 
 def activate(db: Database, clock: Clock, keyring: Keyring, bank_app: App, token_id: str) -> tuple[str, bool]:
@@ -159,13 +168,12 @@ def activate_once(db: Database, clock: Clock, keyring: Keyring, bank_app: App, t
 
 def start_session(db: Database, clock: Clock, session_hash: str, token_id: str) -> None:
     with db.write() as conn:
-        conn.execute(insert(web_sessions).values(session_hash=session_hash, client_token_id=token_id, created_at=clock.now()))
+        _INSERT_SESSION.run(conn, session_hash=session_hash, client_token_id=token_id, created_at=clock.now())
 
 
 def session_token(db: Database, session_hash: str) -> ClientToken | None:
     """The client token a WebView session began with, if it began with one."""
     with db.read() as conn:
-        row = conn.execute(_token_query().join(web_sessions, web_sessions.c.client_token_id == client_tokens.c.id)
-                           .where(web_sessions.c.session_hash == session_hash)).first()
+        row = _TOKEN_BY_SESSION.first(conn, session_hash=session_hash)
     return _to_token(row) if row else None
 

@@ -10,9 +10,10 @@ from webview_bridge.clock import Clock
 from webview_bridge.domain.customizations import Customization
 from webview_bridge.ids import new_id
 from webview_bridge.store.database import Database
+from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import customizations
 
-_GET = select(customizations).where(customizations.c.id == bindparam("customization_id"))
+_GET = Prepared(select(customizations).where(customizations.c.id == bindparam("customization_id")))
 FIELDS = ("display_name", "logo", "colors", "dark_colors", "corner_radius_px", "consent_text")
 
 
@@ -21,7 +22,7 @@ def _to_customization(row: Any) -> Customization:
 
 
 def get_in(conn: Connection, customization_id: str) -> Customization | None:
-    row = conn.execute(_GET, {"customization_id": customization_id}).first()
+    row = _GET.first(conn, customization_id=customization_id)
     return _to_customization(row) if row else None
 
 

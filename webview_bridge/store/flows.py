@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from webview_bridge.clock import Clock
 from webview_bridge.domain.apps import App
@@ -14,6 +15,7 @@ from webview_bridge.domain.token_requests import TokenRequest
 from webview_bridge.domain.customizations import Customization
 from webview_bridge.store import apps, customizations, token_requests
 from webview_bridge.store.database import Database
+from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import consent_flows
 
 
@@ -30,11 +32,34 @@ class Flow:
         return self.customer_ref is not None and session_hash is not None and self.session_hash == session_hash
 
 
-_GET = select(consent_flows).where(consent_flows.c.request_id == bindparam("request_id"))
+_GET = Prepared(select(consent_flows).where(consent_flows.c.request_id == bindparam("request_id")))
+_FLOW_VALUES = ("bank_id", "bank_nonce", "customer_ref", "customer_id", "session_hash", "updated_at")
+
+
+def _choose_bank(dialect: Any) -> Prepared:
+    """Insert the flow, or start it over: one statement, so two browsers choosing at once both succeed."""
+    statement = dialect.insert(consent_flows)
+    return Prepared(statement.on_conflict_do_update(
+        index_elements=[consent_flows.c.request_id], set_={name: statement.excluded[name] for name in _FLOW_VALUES}))
+
+
+_CHOOSE_BANK = {"sqlite": _choose_bank(sqlite), "postgresql": _choose_bank(postgresql)}
+# (An UPDATE's bind names must not be column names: b_…)
+_COMPLETE = Prepared(
+    update(consent_flows)
+    .where(consent_flows.c.request_id == bindparam("b_request_id"), consent_flows.c.bank_nonce == bindparam("b_nonce"))
+    .values(bank_nonce=None, customer_ref=bindparam("b_customer_ref"), customer_id=bindparam("b_customer_id"),
+            session_hash=bindparam("b_session_hash"), updated_at=bindparam("b_now"))
+)
+_SPEND_NONCE = Prepared(
+    update(consent_flows)
+    .where(consent_flows.c.request_id == bindparam("b_request_id"), consent_flows.c.bank_nonce == bindparam("b_nonce"))
+    .values(bank_nonce=None, updated_at=bindparam("b_now"))
+)
 
 
 def _get_in(conn: Connection, request_id: str) -> Flow | None:
-    row = conn.execute(_GET, {"request_id": request_id}).first()
+    row = _GET.first(conn, request_id=request_id)
     if row is None:
         return None
     return Flow(row.request_id, row.bank_id, row.customer_ref, row.customer_id, row.session_hash, row.bank_nonce)
@@ -64,13 +89,7 @@ def choose_bank(db: Database, clock: Clock, request_id: str, bank_id: str) -> st
     values = {"bank_id": bank_id, "bank_nonce": nonce, "customer_ref": None, "customer_id": None,
               "session_hash": None, "updated_at": clock.now()}
     with db.write() as conn:
-        changed = conn.execute(update(consent_flows).where(consent_flows.c.request_id == request_id).values(**values))
-        if changed.rowcount == 0:
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(consent_flows).values(request_id=request_id, **values))
-            except IntegrityError:  # another browser created it a moment ago
-                conn.execute(update(consent_flows).where(consent_flows.c.request_id == request_id).values(**values))
+        _CHOOSE_BANK[db.dialect].run(conn, request_id=request_id, **values)
     return nonce
 
 
@@ -79,21 +98,11 @@ def complete_bank_auth(
 ) -> bool:
     """Record the bank's answer if it carries the current nonce, and spend the nonce."""
     with db.write() as conn:
-        done = conn.execute(
-            update(consent_flows)
-            .where(consent_flows.c.request_id == request_id, consent_flows.c.bank_nonce == nonce)
-            .values(bank_nonce=None, customer_ref=customer_ref, customer_id=customer_id,
-                    session_hash=session_hash, updated_at=clock.now())
-        )
-    return done.rowcount == 1
+        return _COMPLETE.run(conn, b_request_id=request_id, b_nonce=nonce, b_customer_ref=customer_ref,
+                             b_customer_id=customer_id, b_session_hash=session_hash, b_now=clock.now()) == 1
 
 
 def spend_nonce(db: Database, clock: Clock, request_id: str, nonce: str) -> bool:
     """The bank came back with an error: the nonce is spent all the same."""
     with db.write() as conn:
-        done = conn.execute(
-            update(consent_flows)
-            .where(consent_flows.c.request_id == request_id, consent_flows.c.bank_nonce == nonce)
-            .values(bank_nonce=None, updated_at=clock.now())
-        )
-    return done.rowcount == 1
+        return _SPEND_NONCE.run(conn, b_request_id=request_id, b_nonce=nonce, b_now=clock.now()) == 1

@@ -64,7 +64,7 @@ _BEARER = Prepared(
 _BY_REFRESH_HASH = Prepared(select(*_RECORD).where(oauth_tokens.c.refresh_token_hash == bindparam("refresh_hash")))
 _SPEND = Prepared(
     update(oauth_tokens)
-    .where(oauth_tokens.c.id == bindparam("spent_id"), oauth_tokens.c.refresh_used.is_(False),
+    .where(oauth_tokens.c.id == bindparam("b_id"), oauth_tokens.c.refresh_used.is_(False),
            oauth_tokens.c.revoked.is_(False))
     .values(refresh_used=True)
 )
@@ -99,7 +99,7 @@ def bearer(db: Database, access_hash: str) -> tuple[TokenRecord, App] | None:
 def rotate(db: Database, spent_id: int, successor: NewPair) -> bool:
     """Spend a refresh token and store its successor atomically; False if it was already spent."""
     with db.write() as conn:
-        if _SPEND.run(conn, spent_id=spent_id) != 1:
+        if _SPEND.run(conn, b_id=spent_id) != 1:
             return False
         _INSERT.run(conn, **successor.row())
     return True

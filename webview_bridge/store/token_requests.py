@@ -13,10 +13,26 @@ from webview_bridge.domain.token_requests import LIFETIME, TokenRequest
 from webview_bridge.domain.tokens import Token
 from webview_bridge.ids import new_id
 from webview_bridge.store.database import Database
+from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import token_requests, tokens
 from webview_bridge.store.tokens import to_token
 
-_BY_ID = select(token_requests).where(token_requests.c.id == bindparam("request_id"))
+_BY_ID = Prepared(select(token_requests).where(token_requests.c.id == bindparam("request_id")))
+_INSERT = Prepared(insert(token_requests))
+_INSERT_TOKEN = Prepared(insert(tokens))
+# The guarded UPDATEs that decide a request: only a PENDING (and, to approve, unexpired) one changes.
+# (An UPDATE's bind names must not be column names: b_…)
+_APPROVE = Prepared(
+    update(token_requests)
+    .where(token_requests.c.id == bindparam("b_id"), token_requests.c.status == "PENDING",
+           token_requests.c.expires_at > bindparam("b_now"))
+    .values(status="PROCESSED", token_id=bindparam("b_token_id"), decided_at=bindparam("b_now"))
+)
+_REJECT = Prepared(
+    update(token_requests)
+    .where(token_requests.c.id == bindparam("b_id"), token_requests.c.status == "PENDING")
+    .values(status="REJECTED", error=bindparam("b_error"), decided_at=bindparam("b_now"))
+)
 
 
 def to_request(row: Any) -> TokenRequest:
@@ -33,12 +49,12 @@ def create(db: Database, clock: Clock, app_id: str, csrf_token_hash: str, detail
         "csrf_token_hash": csrf_token_hash, "details": details, "token_id": None, "error": None, "decided_at": None,
     }
     with db.write() as conn:
-        conn.execute(insert(token_requests), row)
+        _INSERT.run(conn, **row)
     return to_request(SimpleNamespace(**row))
 
 
 def get_in(conn: Connection, request_id: str) -> TokenRequest | None:
-    row = conn.execute(_BY_ID, {"request_id": request_id}).first()
+    row = _BY_ID.first(conn, request_id=request_id)
     return to_request(row) if row else None
 
 
@@ -66,21 +82,16 @@ def approve(
     now = clock.now()
     token_id = new_id("tt")
     with db.write() as conn:
-        decided = conn.execute(
-            update(token_requests)
-            .where(token_requests.c.id == request_id, token_requests.c.status == "PENDING", token_requests.c.expires_at > now)
-            .values(status="PROCESSED", token_id=token_id, decided_at=now)
-        )
-        if decided.rowcount != 1:
+        if _APPROVE.run(conn, b_id=request_id, b_now=now, b_token_id=token_id) != 1:
             return None
-        request = to_request(conn.execute(_BY_ID, {"request_id": request_id}).one())
+        request = to_request(_BY_ID.first(conn, request_id=request_id))
         row = {
             "id": token_id, "request_id": request_id, "app_id": request.app_id, "customer_id": customer_id,
             "customer_ref": customer_ref, "bank_id": bank_id, "resources": list(request.resources),
             "account_ids": list(dict.fromkeys(account_ids)), "status": "ACTIVE", "created_at": now,
             "expires_at": now + timedelta(days=request.details["token_expiration_days"]), "cancelled_at": None,
         }
-        conn.execute(insert(tokens), row)
+        _INSERT_TOKEN.run(conn, **row)
     return to_token(SimpleNamespace(**row))
 
 
@@ -88,9 +99,4 @@ def reject(db: Database, clock: Clock, request_id: str, error: str) -> bool:
     """End a PENDING request without a token (denied, bank unavailable…); False if already decided."""
     now = clock.now()
     with db.write() as conn:
-        decided = conn.execute(
-            update(token_requests)
-            .where(token_requests.c.id == request_id, token_requests.c.status == "PENDING")
-            .values(status="REJECTED", error=error, decided_at=now)
-        )
-    return decided.rowcount == 1
+        return _REJECT.run(conn, b_id=request_id, b_error=error, b_now=now) == 1

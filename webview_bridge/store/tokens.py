@@ -9,9 +9,10 @@ from sqlalchemy import and_, bindparam, func, select, update
 from webview_bridge.clock import Clock
 from webview_bridge.domain.tokens import Token
 from webview_bridge.store.database import Database
+from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import tokens
 
-_BY_ID = select(tokens).where(tokens.c.id == bindparam("token_id"))
+_BY_ID = Prepared(select(tokens).where(tokens.c.id == bindparam("token_id")))
 
 
 def to_token(row: Any) -> Token:
@@ -24,7 +25,7 @@ def to_token(row: Any) -> Token:
 
 def get(db: Database, token_id: str) -> Token | None:
     with db.read() as conn:
-        row = conn.execute(_BY_ID, {"token_id": token_id}).first()
+        row = _BY_ID.first(conn, token_id=token_id)
     return to_token(row) if row else None
 
 
@@ -55,5 +56,5 @@ def cancel(db: Database, clock: Clock, token_id: str) -> Token | None:
             update(tokens).where(tokens.c.id == token_id, tokens.c.status == "ACTIVE")
             .values(status="CANCELLED", cancelled_at=clock.now())
         )
-        row = conn.execute(_BY_ID, {"token_id": token_id}).first()
+        row = _BY_ID.first(conn, token_id=token_id)
     return to_token(row) if row else None
