@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webview_bridge.clock import Clock
@@ -16,7 +16,9 @@ from webview_bridge.domain.customizations import Customization
 from webview_bridge.store import apps, customizations, token_requests
 from webview_bridge.store.database import Database
 from webview_bridge.store.prepared import Prepared
+from webview_bridge.store.schema import apps as app_table
 from webview_bridge.store.schema import consent_flows
+from webview_bridge.store.schema import token_requests as token_request_table
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,6 @@ class Flow:
         return self.customer_ref is not None and session_hash is not None and self.session_hash == session_hash
 
 
-_GET = Prepared(select(consent_flows).where(consent_flows.c.request_id == bindparam("request_id")))
 _FLOW_VALUES = ("bank_id", "bank_nonce", "customer_ref", "customer_id", "session_hash", "updated_at")
 
 
@@ -58,26 +59,36 @@ _SPEND_NONCE = Prepared(
 )
 
 
-def _get_in(conn: Connection, request_id: str) -> Flow | None:
-    row = _GET.first(conn, request_id=request_id)
-    if row is None:
+def _to_flow(row: Any, prefix: str = "") -> Flow | None:
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
+
+    if col("request_id") is None:
         return None
-    return Flow(row.request_id, row.bank_id, row.customer_ref, row.customer_id, row.session_hash, row.bank_nonce)
+    return Flow(col("request_id"), col("bank_id"), col("customer_ref"), col("customer_id"), col("session_hash"),
+                col("bank_nonce"))
+
+
+# A page's one query: the request, its TPP and the flow so far.
+_PAGE = Prepared(
+    select(token_request_table, *apps.app_columns("app__"), *[c.label("flow__" + c.name) for c in consent_flows.c])
+    .join(app_table, app_table.c.id == token_request_table.c.app_id)
+    .join(consent_flows, consent_flows.c.request_id == token_request_table.c.id, isouter=True)
+    .where(token_request_table.c.id == bindparam("request_id"))
+)
 
 
 def load(db: Database, request_id: str) -> tuple[TokenRequest, App, Flow | None, Customization | None] | None:
     """Everything a page needs about a request, in one read: the request, its TPP, the flow so
     far, and the TPP's theme for it."""
     with db.read() as conn:
-        token_request = token_requests.get_in(conn, request_id)
-        if token_request is None:
+        row = _PAGE.first(conn, request_id=request_id)
+        if row is None:
             return None
-        tpp = apps.get_in(conn, token_request.app_id)
-        if tpp is None:
-            return None
+        token_request = token_requests.to_request(row)
         theme_id = token_request.details.get("customization_id")
         theme = customizations.get_in(conn, theme_id) if theme_id else None
-        return token_request, tpp, _get_in(conn, request_id), theme
+        return token_request, apps.to_app(row, "app__"), _to_flow(row, "flow__"), theme
 
 
 def choose_bank(db: Database, clock: Clock, request_id: str, bank_id: str) -> str:

@@ -23,8 +23,9 @@ from sqlalchemy.sql.dml import Insert
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    compiled: Any
-    bind_processors: Sequence[tuple[str, Callable[[Any], Any] | None]]
+    # Each positional parameter: its name, SQLAlchemy's processor, whether the caller must give
+    # it, and the value written into the statement (status == "PENDING") when the caller does not.
+    binds: Sequence[tuple[str, Callable[[Any], Any] | None, bool, Any]]
     row: Any  # a namedtuple class, or None for statements without rows
     result_processors: Sequence[Callable[[Any], Any] | None]
 
@@ -47,10 +48,11 @@ class Prepared:
                 raise TypeError("give a Prepared statement every column: it computes no Python-side defaults")
             processors = compiled._bind_processors
             columns = getattr(compiled, "_result_columns", None) or []
+            binds = compiled.binds
             plan = _Plan(
                 sql=compiled.string,
-                compiled=compiled,
-                bind_processors=[(name, processors.get(name)) for name in compiled.positiontup or ()],
+                binds=[(name, processors.get(name), binds[name].required, binds[name].effective_value)
+                       for name in compiled.positiontup or ()],
                 row=namedtuple("Row", [c.keyname for c in columns]) if columns else None,  # type: ignore[misc]
                 result_processors=[c.type._cached_result_processor(dialect, None) for c in columns],
             )
@@ -59,8 +61,15 @@ class Prepared:
 
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
         plan = self._plan(conn, params)
-        values = plan.compiled.construct_params(params)
-        arguments = [values[name] if process is None else process(values[name]) for name, process in plan.bind_processors]
+        arguments = []
+        for name, process, required, constant in plan.binds:
+            if name in params:
+                value = params[name]
+            elif required:
+                raise KeyError(f"a value is required for {name}")
+            else:
+                value = constant
+            arguments.append(value if process is None else process(value))
         return plan, conn.connection.driver_connection.execute(plan.sql, arguments)
 
     @staticmethod

@@ -13,7 +13,7 @@ from webview_bridge.domain.customers import ClientToken
 from webview_bridge.ids import new_secret
 from webview_bridge.store import apps as app_store
 from webview_bridge.store import customers as customer_store
-from webview_bridge.web.session import current_session, session_hash
+from webview_bridge.web.session import HANDOFF_MARK, began_with_handoff, current_session, session_hash
 
 
 async def take_client_token(request: Request) -> None:
@@ -26,7 +26,7 @@ async def take_client_token(request: Request) -> None:
     if token is None or not token.live(runtime.clock.now()):
         logs.event("client token refused at hand-off", path_template="/app/request-token/{request_id}")
         return
-    value = new_secret()
+    value = HANDOFF_MARK + new_secret()
     request.state.new_session = value
     await runtime.db.run(customer_store.start_session, runtime.db, runtime.clock, session_hash(request, value), token.id)
 
@@ -34,7 +34,7 @@ async def take_client_token(request: Request) -> None:
 async def session_customer(request: Request) -> tuple[ClientToken, App] | None:
     """The client token this browser's session began with, and the bank app that issued it."""
     value = getattr(request.state, "new_session", None) or current_session(request)
-    if value is None:
+    if value is None or not began_with_handoff(value):
         return None
     runtime = request.app.state.runtime
     token = await runtime.db.run(customer_store.session_token, runtime.db, session_hash(request, value))

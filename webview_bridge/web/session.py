@@ -19,7 +19,11 @@ from webview_bridge.ids import new_secret
 from webview_bridge.web.templating import remember_language
 
 COOKIE = "wvb_session"
-_VALUE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# A session begun by a client-token hand-off carries this mark, so the pages of every other
+# session never look a client token up. Forging the mark finds nothing; dropping it only loses
+# what the hand-off gave (the bank's login skip).
+HANDOFF_MARK = "c."
+_VALUE = re.compile(r"^(c\.)?[A-Za-z0-9_-]{43}$")
 MAX_AGE = 3600
 
 
@@ -36,6 +40,10 @@ def ensure_session(request: Request) -> str:
         value = new_secret()
         request.state.new_session = value
     return value
+
+
+def began_with_handoff(value: str) -> bool:
+    return value.startswith(HANDOFF_MARK)
 
 
 def remember_session(request: Request, response: Response) -> Response:
