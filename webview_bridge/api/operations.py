@@ -82,9 +82,16 @@ def parse_query(request: Request, kind: type[T]) -> T:
         raise from_validation_error(exc) from None
 
 
+class _SerializedJSON(JSONResponse):
+    """A JSON response whose body pydantic has already written (in Rust, not via json.dumps)."""
+
+    def render(self, content: Any) -> bytes:
+        return content
+
+
 def json_response(model: BaseModel | Sequence[BaseModel], status: int = 200, **kwargs: Any) -> JSONResponse:
     if isinstance(model, BaseModel):
-        content: Any = model.model_dump(mode="json", exclude_none=False)
+        body = model.model_dump_json().encode()
     else:
-        content = [m.model_dump(mode="json") for m in model]
-    return JSONResponse(content, status_code=status, **kwargs)
+        body = b"[" + b",".join(m.model_dump_json().encode() for m in model) + b"]"
+    return _SerializedJSON(body, status_code=status, **kwargs)

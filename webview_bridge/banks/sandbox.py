@@ -14,6 +14,7 @@ import hmac
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -148,7 +149,12 @@ class SandboxConnector:
     def accounts(self, bank: Bank, customer_ref: str) -> list[Account]:
         if bank.status != "available" or bank.always_fails:
             raise BankUnavailable(f"{bank.name} is not answering")
-        return [self._account(bank, customer_ref, i, *spec) for i, spec in enumerate(self._profile(customer_ref))]
+        return list(self._accounts(bank, customer_ref))
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one connector per server, and the accounts never change
+    def _accounts(self, bank: Bank, customer_ref: str) -> tuple[Account, ...]:
+        """The same every time (derived from the customer and bank), so worked out once."""
+        return tuple(self._account(bank, customer_ref, i, *spec) for i, spec in enumerate(self._profile(customer_ref)))
 
     def _account(self, bank: Bank, customer_ref: str, index: int, name: str, kind: str, currency: str) -> Account:
         account_id = _opaque_id("acc", bank.id, customer_ref, str(index))
