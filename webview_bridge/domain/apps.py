@@ -6,6 +6,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
 ROLES = ("tpp", "bank")
@@ -36,6 +37,7 @@ class App:
         return role in self.roles
 
 
+@lru_cache(maxsize=256)  # asked on every token call and page; a server sees few host names
 def is_loopback_host(host: str | None) -> bool:
     if not host:
         return False

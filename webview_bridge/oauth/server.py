@@ -131,7 +131,8 @@ def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
 
 async def _form_request(request: Request) -> FormRequest | JSONResponse:
     """Everything Authlib must not trip over is answered here as an RFC 6749 §5.2 error."""
-    if request.url.scheme != "https" and not is_loopback_host(request.url.hostname):
+    url = request.url
+    if url.scheme != "https" and not is_loopback_host(url.hostname):
         return _oauth_error(400, "invalid_request", "HTTPS is required")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
@@ -153,7 +154,7 @@ async def _form_request(request: Request) -> FormRequest | JSONResponse:
         form[name] = value
     headers = {k.title(): v for k, v in request.headers.items()}
     # Transport was checked above; Authlib's own check would only turn the same answer into a 500.
-    uri = str(request.url.replace(scheme="https"))
+    uri = str(url.replace(scheme="https"))
     return FormRequest(request.method, uri, headers, form)
 
 
