@@ -275,3 +275,14 @@ def test_operator_templates_override_the_built_in_ones_by_name(tmp_path, databas
     (tmp_path / "home.html").write_text('{% extends "base.html" %}{% block content %}<h1>Our bank</h1>{% endblock %}')
     with TestClient(create_app(Settings(database_url=database_url, templates_dir=tmp_path), clock)) as client:
         assert "<h1>Our bank</h1>" in client.get("/").text
+
+
+def test_a_session_cookie_claiming_a_hand_off_gets_no_customer_from_it(tpp, customer):
+    """Hand-off sessions are marked in their value; a forged mark finds no client token, so the
+    bank login is still asked for and the flow otherwise goes on as any other."""
+    stored = tpp.store_request()
+    customer.http.cookies.set("wvb_session", "c." + "A" * 43, domain="127.0.0.1")
+    entry = customer.get(f"/app/request-token/{stored['id']}")
+    assert entry.status_code == 200 and "bank_id" in entry.text  # the selection, not a skip or activation
+    to_bank = customer.choose_bank(stored["id"], "sandbox", entry)
+    assert to_bank.status_code == 302 and "/sandbox-bank/" in to_bank.headers["location"]
