@@ -68,16 +68,17 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A transaction that will write: committed on success, rolled back on any exception."""
         with self._connection() as conn:
-            conn.info["wvb_write"] = True
-            with conn.begin():
-                yield conn
+            conn.info["wvb_write"] = True  # read by _sqlite_on_begin: BEGIN IMMEDIATE
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info["wvb_write"] = False
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self._connection() as conn:
-            conn.info["wvb_write"] = False
-            with conn.begin():
-                yield conn
+        with self._connection() as conn, conn.begin():
+            yield conn
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking database work from a request handler.
