@@ -103,3 +103,13 @@ def test_a_key_rotated_elsewhere_reaches_every_instance_within_a_minute(database
         assert len(running.keyring.keys) == 2
     finally:
         running.close()
+
+
+def test_pages_are_gzipped_and_answers_within_one_tcp_segment_are_not(http):
+    page = http.get("/", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
+    assert int(page.headers["content-length"]) < len(page.content)  # httpx decoded it: the wire carried less
+    assert "<h1>webview-bridge</h1>" in page.text
+    small = http.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers
+    assert http.get("/", headers={"Accept-Encoding": "identity"}).headers.get("content-encoding") is None

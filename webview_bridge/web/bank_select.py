@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -19,10 +21,14 @@ from webview_bridge.web.templating import logo_css, page_language
 def offered_banks(flow: Flow, first: str | None = None) -> list[Bank]:
     """The banks this request can use: in its countries, offering every resource it asks for;
     the customer's own bank (known from a client token) first."""
-    countries = tuple(flow.token_request.details.get("countries") or ())
-    banks = [b for b in find_banks(BankQuery(countries=countries)).banks
-             if all(b.supports(r) for r in flow.token_request.resources)]
-    return sorted(banks, key=lambda b: b.id != first) if first else banks
+    banks = _offered(tuple(flow.token_request.details.get("countries") or ()), tuple(flow.token_request.resources))
+    return sorted(banks, key=lambda b: b.id != first) if first else list(banks)
+
+
+@lru_cache(maxsize=256)
+def _offered(countries: tuple[str, ...], resources: tuple[str, ...]) -> tuple[Bank, ...]:
+    # The directory is fixed for the life of the process, so each (countries, resources) pair is worked out once.
+    return tuple(b for b in find_banks(BankQuery(countries=countries)).banks if all(b.supports(r) for r in resources))
 
 
 def _selection(flow: Flow, search: str, country: str, status: int = 200, first: str | None = None) -> Response:
