@@ -58,6 +58,18 @@ def test_each_request_logs_one_json_line_with_route_not_path(http, caplog):
     assert json.loads(JsonFormatter().format(lines[0]))["trace_id"] == "log-check"
 
 
+def test_page_and_static_requests_log_their_route_pattern_never_the_ids_in_the_path(http, caplog):
+    paths = {"/app/request-token/rq-secret-id/consent": "/app/request-token/{request_id}/consent",
+             "/app/no-such-screen/rq-secret-id": "/app/{path}",
+             "/sandbox-bank/sandbox/authorize": "/sandbox-bank/{bank_id}/authorize",
+             "/static/app.css": "/static/{path}"}
+    with caplog.at_level(logging.INFO, logger="webview_bridge.access"):
+        for number, path in enumerate(paths):
+            http.get(path, headers={"X-Trace-Id": f"route-{number}"})
+    logged = {r.fields["trace_id"]: r.fields["route"] for r in caplog.records if hasattr(r, "fields")}
+    assert [logged[f"route-{number}"] for number in range(len(paths))] == list(paths.values())
+
+
 def test_home_page_is_html(http):
     response = http.get("/")
     assert response.status_code == 200

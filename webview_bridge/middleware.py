@@ -8,6 +8,7 @@ import re
 import time
 from typing import Any
 
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from webview_bridge.errors import ApiError
@@ -25,6 +26,8 @@ _SECURITY_HEADERS = (
 def _route_template(scope: Scope) -> str:
     """The route's pattern (/token-requests/{id}), never the raw path, whose ids may be private."""
     route = scope.get("route")
+    if isinstance(route, Mount):  # matched the prefix, nothing under it (or static files)
+        return scope.get("root_path", "") + "/{path}"
     path = getattr(route, "path", None)
     return scope.get("root_path", "") + path if path else "(unmatched)"
 
