@@ -1,4 +1,5 @@
 import pytest
+from itsdangerous import BadSignature
 
 from webview_bridge.security.keyring import Keyring
 
@@ -24,3 +25,22 @@ def test_encryption_rotates_newest_encrypts_all_decrypt():
     assert Keyring(["n" * 32]).decrypt(resealed) == "callback-secret"
     with pytest.raises(KeyError):
         old.decrypt(resealed)
+
+
+def test_a_value_once_opened_opens_only_for_its_ring_and_only_untampered():
+    ring = Keyring(["k" * 32])
+    sealed = ring.encrypt("callback-secret")
+    assert ring.decrypt(sealed) == ring.decrypt(sealed) == "callback-secret"
+    with pytest.raises(KeyError):
+        Keyring(["z" * 32]).decrypt(sealed)
+    with pytest.raises(KeyError):
+        ring.decrypt(sealed[:-2] + ("A" if sealed[-2] != "A" else "B") + sealed[-1])
+
+
+def test_signers_and_subkeys_differ_by_purpose():
+    ring = Keyring(["k" * 32])
+    assert ring.derive("a") != ring.derive("b")
+    token = ring.serializer("a").dumps({"n": 1})
+    assert ring.serializer("a").loads(token) == {"n": 1}
+    with pytest.raises(BadSignature):
+        ring.serializer("b").loads(token)

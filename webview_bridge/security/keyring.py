@@ -26,18 +26,32 @@ class Keyring:
         if not keys:
             raise ValueError("a keyring needs at least one key")
         self.keys: tuple[str, ...] = tuple(keys)
+        # A ring never changes (a rotation builds a new one), so what it derives is worked out once.
+        self._derived: dict[str, tuple[bytes, ...]] = {}
+        self._serializers: dict[str, URLSafeTimedSerializer] = {}
+        self._opened: dict[str, str] = {}
         self._hash_key = self.derive("hash")[0]
         self._fernet = MultiFernet(
             [Fernet(base64.urlsafe_b64encode(k)) for k in reversed(self.derive("encrypt"))]
         )
 
-    def derive(self, purpose: str) -> list[bytes]:
+    def derive(self, purpose: str) -> tuple[bytes, ...]:
         """One 32-byte subkey per server key, oldest first."""
-        return [hmac.new(k.encode(), purpose.encode(), hashlib.sha256).digest() for k in self.keys]
+        derived = self._derived.get(purpose)
+        if derived is None:
+            derived = self._derived[purpose] = tuple(
+                hmac.new(k.encode(), purpose.encode(), hashlib.sha256).digest() for k in self.keys
+            )
+        return derived
 
     def serializer(self, purpose: str) -> URLSafeTimedSerializer:
         """The one signer for values we hand out and take back (bank state, pending logins…)."""
-        return URLSafeTimedSerializer(self.derive(purpose), salt=f"webview-bridge/{purpose}")
+        signer = self._serializers.get(purpose)
+        if signer is None:
+            signer = self._serializers[purpose] = URLSafeTimedSerializer(
+                list(self.derive(purpose)), salt=f"webview-bridge/{purpose}"
+            )
+        return signer
 
     def mac(self, purpose: str, message: str) -> str:
         """A keyed MAC under the newest key, for values checked at once (CSRF tokens)."""
@@ -50,11 +64,19 @@ class Keyring:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
     def decrypt(self, ciphertext: str) -> str:
-        """Raises KeyError when no key of this ring can open it."""
-        try:
-            return self._fernet.decrypt(ciphertext.encode()).decode()
-        except InvalidToken as exc:
-            raise KeyError("no server key opens this value") from exc
+        """Raises KeyError when no key of this ring can open it. What it opened is remembered
+        (a callback secret is opened on every flow's way back; the ring's keys, in the same memory,
+        open them all anyway)."""
+        opened = self._opened.get(ciphertext)
+        if opened is None:
+            try:
+                opened = self._fernet.decrypt(ciphertext.encode()).decode()
+            except InvalidToken as exc:
+                raise KeyError("no server key opens this value") from exc
+            if len(self._opened) >= 1024:
+                self._opened.clear()
+            self._opened[ciphertext] = opened
+        return opened
 
     def reencrypt(self, ciphertext: str) -> str:
         return self._fernet.rotate(ciphertext.encode()).decode()
