@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+import httpx
 
 import uvicorn
 from starlette.applications import Starlette
@@ -41,3 +45,14 @@ def start_live_server(app: Starlette, port: int | None = None) -> LiveServer:
             raise RuntimeError("the live server did not start")
         time.sleep(0.01)
     return LiveServer(app, f"http://127.0.0.1:{port}", server, thread)
+
+
+@contextmanager
+def serving(app: Starlette) -> Iterator[httpx.Client]:
+    """A client of `app` served for the length of a `with` block (tests that build their own app)."""
+    live = start_live_server(app)
+    try:
+        with httpx.Client(base_url=live.url, timeout=30) as client:
+            yield client
+    finally:
+        live.stop()

@@ -9,6 +9,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from tests.support.customer import Customer, query
+from tests.support.live import serving
 
 
 def verify_state_as_a_tpp_would(state, callback_secret, max_age=600):
@@ -224,8 +225,6 @@ def test_the_sandbox_bank_returns_only_to_its_registered_callback(server):
 
 @pytest.mark.databases("sqlite")
 def test_well_known_association_files_come_from_settings(tmp_path, database_url, clock):
-    from starlette.testclient import TestClient
-
     from webview_bridge.app import create_app
     from webview_bridge.settings import SettingsError, settings_from_env
 
@@ -233,12 +232,12 @@ def test_well_known_association_files_come_from_settings(tmp_path, database_url,
     links.write_text('[{"relation": ["delegate_permission/common.handle_all_urls"]}]')
     env = {"WEBVIEW_BRIDGE_APPLE_APP_SITE_ASSOCIATION": '{"applinks": {"details": []}}',
            "WEBVIEW_BRIDGE_ASSETLINKS": str(links)}
-    with TestClient(create_app(settings_from_env(env, database_url=database_url), clock)) as client:
+    with serving(create_app(settings_from_env(env, database_url=database_url), clock)) as client:
         apple = client.get("/.well-known/apple-app-site-association")
         assert apple.status_code == 200 and apple.headers["content-type"] == "application/json"
         assert apple.json() == {"applinks": {"details": []}}
         assert client.get("/.well-known/assetlinks.json").json()[0]["relation"]
-    with TestClient(create_app(settings_from_env({}, database_url=database_url), clock)) as client:
+    with serving(create_app(settings_from_env({}, database_url=database_url), clock)) as client:
         assert client.get("/.well-known/assetlinks.json").status_code == 404
     with pytest.raises(SettingsError, match="not valid JSON"):
         settings_from_env({"WEBVIEW_BRIDGE_ASSETLINKS": "{broken"})
@@ -267,13 +266,11 @@ def test_dates_are_formatted_for_the_language(tpp):
 
 
 def test_operator_templates_override_the_built_in_ones_by_name(tmp_path, database_url, clock):
-    from starlette.testclient import TestClient
-
     from webview_bridge.app import create_app
     from webview_bridge.settings import Settings
 
     (tmp_path / "home.html").write_text('{% extends "base.html" %}{% block content %}<h1>Our bank</h1>{% endblock %}')
-    with TestClient(create_app(Settings(database_url=database_url, templates_dir=tmp_path), clock)) as client:
+    with serving(create_app(Settings(database_url=database_url, templates_dir=tmp_path), clock)) as client:
         assert "<h1>Our bank</h1>" in client.get("/").text
 
 
