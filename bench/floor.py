@@ -4,8 +4,9 @@ per customer, three of them 302s) against bare Starlette routes under uvicorn wi
 settings as `serve` (httptools, uvloop, one core), each answering a fixed body of the size the
 real screen sends. No middleware, database, templates, signing or logging. Prints one JSON line
 with server CPU ms per flow (median of several rounds), the floor under bench/flow.py's figure.
+--raw leaves Starlette out too: uvicorn answering from a bare ASGI callable.
 
-    .venv/bin/python bench/floor.py [--flows 100] [--rounds 5] [--concurrency 8]
+    .venv/bin/python bench/floor.py [--raw] [--flows 100] [--rounds 5] [--concurrency 8]
 """
 
 from __future__ import annotations
@@ -63,10 +64,33 @@ def app():
     ])
 
 
-def serve(port: int) -> None:
+def raw_app():
+    """uvicorn alone: a bare ASGI callable that reads the body and answers the same status and bytes."""
+    pages = {"/app/rq", "/bank/login", "/app/rq/consent"}
+
+    async def answer(scope, receive, send):
+        more = True
+        while more:
+            more = (await receive()).get("more_body", False)
+        path, method = scope["path"], scope["method"]
+        if method == "GET" and path in pages:
+            status, headers, body = 200, [(b"content-type", b"text/html")], PAGE
+        elif method == "POST" and path != "/token-requests" or path == "/app/callback":
+            status, headers, body = 302, [(b"location", b"/next")], b""
+        else:
+            status, headers, body = 200, [(b"content-type", b"application/json")], b'{"status":"APPROVED"}'
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return answer
+
+
+def serve(port: int, raw: bool) -> None:
     import uvicorn
 
-    uvicorn.run(app(), host="127.0.0.1", port=port, access_log=False, server_header=False, log_level="warning")
+    uvicorn.run(raw_app() if raw else app(), host="127.0.0.1", port=port, access_log=False, server_header=False,
+                log_level="warning")
 
 
 def main() -> None:
@@ -74,13 +98,15 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=100, help="per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--raw", action="store_true", help="no Starlette: a bare ASGI callable under uvicorn")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        return serve(args.serve)
+        return serve(args.serve, args.raw)
     os.sched_setaffinity(0, {1})
     port = free_port()
-    proc = subprocess.Popen(["taskset", "-c", "0", sys.executable, __file__, "--serve", str(port)])
+    proc = subprocess.Popen(["taskset", "-c", "0", sys.executable, __file__, "--serve", str(port),
+                             *(["--raw"] if args.raw else [])])
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -118,6 +144,7 @@ def main() -> None:
             cpu_ms, rounds = median_of_rounds(args.rounds, one_round)
         print(json.dumps({
             "benchmark": "floor",
+            "server": "uvicorn, bare ASGI" if args.raw else "uvicorn + Starlette routes",
             "flows": args.flows * args.rounds,
             "concurrency": args.concurrency,
             "http_requests_per_flow": 10,
