@@ -60,7 +60,8 @@ def _under(prefix: str, *groups: list[Route]) -> Mount:
     tries routes in turn, so a request elsewhere passes them with one check instead of one each."""
     routes = [route for group in groups for route in group]
     strays = [route.path for route in routes if not route.path.startswith(prefix + "/")]
-    assert not strays, f"{strays} are not under {prefix}"
+    if strays:
+        raise ValueError(f"{strays} are not under {prefix}")
     return Mount(prefix, routes=[
         Route(route.path.removeprefix(prefix), route.endpoint, methods=route.methods, name=route.name)
         for route in routes
