@@ -18,14 +18,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import httpx2
 
 from _harness import Server
 from tests.support.customer import Customer
 from tests.support.postgres import ThrowawayPostgres, free_port
 
 
-class RoundRobin(httpx.HTTPTransport):
+class RoundRobin(httpx2.HTTPTransport):
     """Each request goes to the next instance: a load balancer in a few lines."""
 
     def __init__(self, ports: list[int]) -> None:
@@ -33,7 +33,7 @@ class RoundRobin(httpx.HTTPTransport):
         self._ports = itertools.cycle(ports)
         self._lock = threading.Lock()
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         with self._lock:
             port = next(self._ports)
         request.url = request.url.copy_with(port=port)
@@ -60,7 +60,7 @@ def main() -> None:
     try:
         tpp = servers[0].create_app("tpp", "https://tpp.example/callback")
         auth = (tpp["app_id"], tpp["app_secret"])
-        api = httpx.Client(base_url=base, transport=transport, timeout=60)
+        api = httpx2.Client(base_url=base, transport=transport, timeout=60)
         token = api.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=auth).json()
         api.headers["Authorization"] = f"Bearer {token['access_token']}"
         body = {"resources": ["ACCOUNTS", "BALANCES"], "redirect_url": "https://tpp.example/callback", "ref_id": "c",
@@ -105,7 +105,7 @@ def main() -> None:
         cookies = dict(person.http.cookies)
 
         def allow(_: int) -> int:
-            with httpx.Client(base_url=base, transport=RoundRobin([s.port for s in servers]), cookies=cookies) as c:
+            with httpx2.Client(base_url=base, transport=RoundRobin([s.port for s in servers]), cookies=cookies) as c:
                 return c.post(f"/app/request-token/{request_id}/consent", data=form).status_code
 
         with ThreadPoolExecutor(32) as pool:
@@ -115,7 +115,7 @@ def main() -> None:
         family = api.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=auth).json()
 
         def refresh(_: int) -> int:
-            with httpx.Client(base_url=base, transport=RoundRobin([s.port for s in servers])) as c:
+            with httpx2.Client(base_url=base, transport=RoundRobin([s.port for s in servers])) as c:
                 return c.post("/oauth/token", auth=auth,
                               data={"grant_type": "refresh_token", "refresh_token": family["refresh_token"]}).status_code
 

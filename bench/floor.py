@@ -19,7 +19,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 
 from _harness import cpu_seconds, median_of_rounds
 from tests.support.postgres import free_port
@@ -112,18 +112,18 @@ def main() -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.get(url + "/accounts", timeout=1)
+                httpx2.get(url + "/accounts", timeout=1)
                 break
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        api = [httpx.Client(base_url=url) for _ in range(args.concurrency)]
+        api = [httpx2.Client(base_url=url) for _ in range(args.concurrency)]
 
         def one_flow(i: int) -> None:
             tpp = api[i % len(api)]
             tpp.post("/token-requests", json={"resources": ["ACCOUNTS"], "ref_id": f"flow-{i}"})
-            with httpx.Client(base_url=url) as customer:
+            with httpx2.Client(base_url=url) as customer:
                 customer.get("/app/rq")
                 customer.post("/app/rq/bank", data={"csrf": "c" * 40, "bank_id": "sandbox"})
                 customer.get("/bank/login")

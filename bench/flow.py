@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import httpx2
 
 from _harness import Server, median_of_rounds
 from tests.support.customer import Customer
@@ -32,9 +32,9 @@ def main() -> None:
     server = Server(args.database, core=0)
     try:
         tpp = server.create_app("tpp", "https://tpp.example/callback")
-        token = httpx.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+        token = httpx2.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
                            auth=(tpp["app_id"], tpp["app_secret"])).json()["access_token"]
-        api = [httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) for _ in range(args.concurrency)]
+        api = [httpx2.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) for _ in range(args.concurrency)]
 
         def one_flow(i: int) -> tuple[float, int]:
             started = time.perf_counter()

@@ -12,7 +12,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from _harness import Server
 from tests.support.customer import Customer
@@ -34,9 +34,9 @@ def main() -> None:
     server = Server(core=0)
     try:
         tpp = server.create_app("tpp", "https://tpp.example/callback")
-        token = httpx.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+        token = httpx2.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
                            auth=(tpp["app_id"], tpp["app_secret"])).json()["access_token"]
-        api = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        api = httpx2.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
         body = {"resources": ["ACCOUNTS"], "redirect_url": "https://tpp.example/callback", "ref_id": "m", "csrf_token": "c" * 32}
         samples: dict[int, int] = {}
 

@@ -11,7 +11,7 @@ import os
 import statistics
 import sys
 
-import httpx
+import httpx2
 from playwright.sync_api import sync_playwright
 
 from _harness import Server
@@ -25,13 +25,13 @@ def main() -> None:
     server = Server()
     try:
         tpp = server.create_app("tpp", "https://tpp.example/callback")
-        token = httpx.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+        token = httpx2.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
                            auth=(tpp["app_id"], tpp["app_secret"])).json()["access_token"]
 
         def new_request(**extra) -> str:
             body = {"resources": ["ACCOUNTS", "BALANCES"], "redirect_url": "https://tpp.example/callback",
                     "ref_id": "bench", "csrf_token": "c" * 32, **extra}
-            return httpx.post(server.url + "/token-requests", json=body, headers={"Authorization": f"Bearer {token}"}).json()["url"]
+            return httpx2.post(server.url + "/token-requests", json=body, headers={"Authorization": f"Bearer {token}"}).json()["url"]
 
         results: dict[str, list[dict]] = {}
         with sync_playwright() as p:
@@ -58,7 +58,7 @@ def main() -> None:
                     {"bytes": sum(bucket), "requests": len(bucket), "ttfb_ms": round(timing[0]), "load_ms": round(timing[1])})
 
             page.goto(new_request())  # warm-up: the first navigation of a fresh tab also starts its renderer
-            banks = len(httpx.get(server.url + "/banks").json()["banks"])
+            banks = len(httpx2.get(server.url + "/banks").json()["banks"])
             for _ in range(ROUNDS):
                 url = new_request()
                 # a link tap (renderer-initiated), so the network emulation applies as it does to the other screens

@@ -14,7 +14,7 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 
 from _harness import Server, median_of_rounds
 
@@ -31,7 +31,7 @@ def main() -> None:
     try:
         creds = server.create_app("tpp")
         auth = (creds["app_id"], creds["app_secret"])
-        clients = [httpx.Client(base_url=server.url, auth=auth) for _ in range(args.concurrency)]
+        clients = [httpx2.Client(base_url=server.url, auth=auth) for _ in range(args.concurrency)]
 
         def fetch(i: int) -> int:
             return clients[i % len(clients)].post("/oauth/token", data={"grant_type": "client_credentials"}).status_code

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import httpx
+import httpx2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,7 +47,7 @@ def main() -> int:
     status = 0
     try:
         def token(creds: dict) -> str:
-            return httpx.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+            return httpx2.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
                               auth=(creds["app_id"], creds["app_secret"])).json()["access_token"]
 
         common = ["--checks", CHECKS, "--max-examples", str(args.max_examples), "--request-timeout", "30",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -136,8 +136,8 @@ def server(app, server_port: int) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def http(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+def http(server: LiveServer) -> Iterator[httpx2.Client]:
+    with httpx2.Client(base_url=server.url, timeout=30) as client:
         yield client
 
 
@@ -188,12 +188,12 @@ class Tpp:
         self.server = server
         self.creds = creds
         self.app_id = creds.app_id
-        self.http = httpx.Client(base_url=server.url, timeout=30)
+        self.http = httpx2.Client(base_url=server.url, timeout=30)
         self.renew()
 
     def renew(self) -> None:
         """A fresh backend access token (after the test moved the clock past the old one's life)."""
-        token = httpx.post(self.server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+        token = httpx2.post(self.server.url + "/oauth/token", data={"grant_type": "client_credentials"},
                            auth=(self.creds.app_id, self.creds.app_secret)).json()
         self.access_token = token["access_token"]
         self.http.headers["Authorization"] = f"Bearer {self.access_token}"

@@ -1,6 +1,6 @@
 """The operator's CLI, run as a real process on both databases."""
 
-import httpx
+import httpx2
 import pytest
 
 from tests.support.processes import ServeProcess, cli, cli_json
@@ -86,7 +86,7 @@ def test_an_app_survives_kill_9_of_the_server(database_url):
     second = ServeProcess(database_url)
     try:
         assert [a["app_id"] for a in cli_json("apps", "list", "--database", database_url)["apps"]] == [created["app_id"]]
-        token = httpx.post(second.url + "/oauth/token", data={"grant_type": "client_credentials"},
+        token = httpx2.post(second.url + "/oauth/token", data={"grant_type": "client_credentials"},
                            auth=(created["app_id"], created["app_secret"]))
         assert token.status_code == 200
     finally:

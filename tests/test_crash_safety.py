@@ -6,7 +6,7 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import httpx2
 
 from tests.support.customer import Customer
 from tests.support.processes import ServeProcess, cli_json
@@ -20,7 +20,7 @@ def test_acknowledged_writes_survive_sigkill(database_url):
                      "--redirect-url", "https://tpp.example/callback")
     auth = (creds["app_id"], creds["app_secret"])
     server = ServeProcess(database_url, env=NO_LIMITS)
-    first = httpx.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"}, auth=auth).json()
+    first = httpx2.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"}, auth=auth).json()
     api = {"Authorization": f"Bearer {first['access_token']}"}
     acked_requests: list[str] = []
     acked_tokens: list[str] = []
@@ -28,11 +28,11 @@ def test_acknowledged_writes_survive_sigkill(database_url):
     stop = threading.Event()
 
     def store_requests():
-        with httpx.Client(base_url=server.url, headers=api, timeout=5) as client:
+        with httpx2.Client(base_url=server.url, headers=api, timeout=5) as client:
             while not stop.is_set():
                 try:
                     answer = client.post("/token-requests", json=BODY)
-                except httpx.HTTPError:
+                except httpx2.HTTPError:
                     return
                 if answer.status_code == 201:
                     acked_requests.append(answer.json()["token_request"]["id"])
@@ -40,9 +40,9 @@ def test_acknowledged_writes_survive_sigkill(database_url):
     def approve():
         while not stop.is_set():
             try:
-                created = httpx.post(server.url + "/token-requests", json=BODY, headers=api, timeout=5).json()
+                created = httpx2.post(server.url + "/token-requests", json=BODY, headers=api, timeout=5).json()
                 back = Customer(server.url).run(created["url"])
-            except (httpx.HTTPError, AssertionError, KeyError):
+            except (httpx2.HTTPError, AssertionError, KeyError):
                 return
             if back.status_code == 302:
                 acked_tokens.append(parse_qs(urlsplit(back.headers["location"]).query)["token-id"][0])
@@ -50,9 +50,9 @@ def test_acknowledged_writes_survive_sigkill(database_url):
     def rotate():
         while not stop.is_set():
             try:
-                answer = httpx.post(server.url + "/oauth/token", auth=auth, timeout=5,
+                answer = httpx2.post(server.url + "/oauth/token", auth=auth, timeout=5,
                                     data={"grant_type": "refresh_token", "refresh_token": refresh["token"]})
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 return
             if answer.status_code == 200:  # acknowledged: from now on only the new pair may work
                 body = answer.json()
@@ -72,7 +72,7 @@ def test_acknowledged_writes_survive_sigkill(database_url):
 
     restarted = ServeProcess(database_url, env=NO_LIMITS)
     try:
-        with httpx.Client(base_url=restarted.url, timeout=10) as client:
+        with httpx2.Client(base_url=restarted.url, timeout=10) as client:
             fresh = client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": refresh["token"]}, auth=auth)
             if fresh.status_code != 200:
                 # Only allowed if a rotation committed whose answer the kill swallowed: then the

@@ -4,7 +4,7 @@ import pytest
 
 from webview_bridge import phone_hash
 from webview_bridge.domain.customers import ClientToken, check_phones, check_token_spec
-from webview_bridge.errors import ApiError
+from webview_bridge.domain.errors import Invalid
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
 
@@ -51,9 +51,9 @@ def test_only_a_fresh_unused_strong_token_at_its_own_bank_skips_the_login():
 
 def test_strong_auth_needs_a_short_life_and_phones_one_primary():
     assert check_token_spec(0, 10, True) == timedelta(minutes=10)
-    with pytest.raises(ApiError) as long_lived:
+    with pytest.raises(Invalid) as long_lived:
         check_token_spec(2, 11, True)
     assert (long_lived.value.code, long_lived.value.field) == ("strong_auth_ttl_too_long", "[2].strong_auth")
-    with pytest.raises(ApiError) as two:
+    with pytest.raises(Invalid) as two:
         check_phones([("a" * 64, True), ("b" * 64, True)], "[0].phones")
     assert (two.value.code, two.value.field) == ("multiple_primary_phones", "[0].phones")

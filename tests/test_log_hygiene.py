@@ -3,7 +3,7 @@ redemption — and not one secret or token in any log line."""
 
 import logging
 
-import httpx
+import httpx2
 
 from tests.conftest import Tpp
 from tests.support.customer import Customer, query
@@ -15,7 +15,7 @@ def test_no_secret_or_token_reaches_a_log_line(server, register_app, caplog):
         tpp_creds = register_app("tpp")
         bank_creds = register_app("bank", bank_id="sandbox")
         tpp, bank = Tpp(server, tpp_creds), Tpp(server, bank_creds)
-        refreshed = httpx.post(server.url + "/oauth/token", auth=(tpp_creds.app_id, tpp_creds.app_secret),
+        refreshed = httpx2.post(server.url + "/oauth/token", auth=(tpp_creds.app_id, tpp_creds.app_secret),
                                data={"grant_type": "client_credentials"}).json()
         bank.http.put("/customers", json={"customers": [{"client_id": "alice", "phones": []}]})
         client_token = bank.http.post("/client-tokens/client-id", json=[{"ttl_minutes": 10, "client_id": "alice",
@@ -28,7 +28,7 @@ def test_no_secret_or_token_reaches_a_log_line(server, register_app, caplog):
         back = person.decide(stored["id"], page, "allow")
         token_id = query(back.headers["location"])["token-id"]
         tpp.http.get("/accounts", headers={"On-Behalf-Of": token_id})
-        httpx.post(server.url + "/oauth/token", auth=(tpp_creds.app_id, "wrong-secret"), data={"grant_type": "client_credentials"})
+        httpx2.post(server.url + "/oauth/token", auth=(tpp_creds.app_id, "wrong-secret"), data={"grant_type": "client_credentials"})
     secrets = {
         "app secret": tpp_creds.app_secret, "bank app secret": bank_creds.app_secret,
         "callback secret": tpp_creds.callback_secret, "access token": tpp.access_token,

@@ -6,7 +6,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from tests.support.postgres import free_port
 
@@ -39,13 +39,13 @@ def test_the_wheel_carries_templates_and_static_files_and_serves_pages(tmp_path)
     try:
         for _ in range(300):
             try:
-                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                page = httpx2.get(f"http://127.0.0.1:{port}/", timeout=1)
                 break
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 assert proc.poll() is None, proc.stderr.read()
                 subprocess.run(["sleep", "0.05"])
         assert page.status_code == 200 and "webview-bridge" in page.text
-        assert httpx.get(f"http://127.0.0.1:{port}/static/app.css").status_code == 200
+        assert httpx2.get(f"http://127.0.0.1:{port}/static/app.css").status_code == 200
         where = subprocess.run([sys.executable, "-c", "import webview_bridge.resources as r; print(r.TEMPLATES_DIR)"],
                                cwd=elsewhere, env=env, capture_output=True, text=True).stdout.strip()
         assert where.startswith(str(unpacked))

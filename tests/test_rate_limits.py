@@ -3,7 +3,7 @@ and shared across instances on PostgreSQL."""
 
 import time
 
-import httpx
+import httpx2
 import pytest
 
 from tests.conftest import Tpp
@@ -46,10 +46,10 @@ def test_the_json_api_limit_per_app(tight, clock):
 
 def test_the_token_endpoint_limit_counts_every_attempt(tight):
     creds = _register(tight)
-    statuses = [httpx.post(tight.url + "/oauth/token", data={"grant_type": "client_credentials"},
+    statuses = [httpx2.post(tight.url + "/oauth/token", data={"grant_type": "client_credentials"},
                            auth=(creds.app_id, "wrong" if i % 2 else creds.app_secret)).status_code for i in range(5)]
     assert statuses[:4] == [200, 401, 200, 401] and statuses[4] == 429
-    limited = httpx.post(tight.url + "/oauth/token", data={"grant_type": "client_credentials"}, auth=(creds.app_id, creds.app_secret))
+    limited = httpx2.post(tight.url + "/oauth/token", data={"grant_type": "client_credentials"}, auth=(creds.app_id, creds.app_secret))
     assert limited.json()["error"] == "temporarily_unavailable" and limited.headers["retry-after"]
 
 
@@ -73,12 +73,12 @@ def test_limits_are_shared_by_every_instance_on_postgresql(database_url):
     env = {"WEBVIEW_BRIDGE_RATE_LIMIT_API": "5"}
     servers = [ServeProcess(database_url, env=env), ServeProcess(database_url, env=env)]
     try:
-        token = httpx.post(servers[0].url + "/oauth/token", data={"grant_type": "client_credentials"},
+        token = httpx2.post(servers[0].url + "/oauth/token", data={"grant_type": "client_credentials"},
                            auth=(creds["app_id"], creds["app_secret"])).json()["access_token"]
         sent = []  # (window before, window after, status): the servers count in real one-minute windows
         for i in range(12):
             before = int(time.time()) // 60
-            status = httpx.get(servers[i % 2].url + "/me", headers={"Authorization": f"Bearer {token}"}).status_code
+            status = httpx2.get(servers[i % 2].url + "/me", headers={"Authorization": f"Bearer {token}"}).status_code
             sent.append((before, int(time.time()) // 60, status))
     finally:
         for server in servers:

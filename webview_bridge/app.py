@@ -16,7 +16,8 @@ from starlette.staticfiles import StaticFiles
 
 from webview_bridge.api import accounts, banks, customers, customizations, health, me, token_requests, tokens
 from webview_bridge.clock import Clock
-from webview_bridge.errors import ApiError
+from webview_bridge.domain.errors import Refused
+from webview_bridge.errors import ApiError, from_refusal
 from webview_bridge.oauth import server as oauth
 from webview_bridge.middleware import EdgeMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -38,6 +39,11 @@ def _error_page(request: Request, error: ApiError) -> Response:
 async def _on_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return _error_page(request, exc) if is_page_path(request.url.path) else exc.response()
+
+
+async def _on_refusal(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refused)
+    return await _on_api_error(request, from_refusal(exc))
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
@@ -101,7 +107,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             # screen; under one TCP segment (1,400 bytes) compressing saves no round trip, so it is not done.
             Middleware(GZipMiddleware, minimum_size=1400, compresslevel=1),
         ],
-        exception_handlers={ApiError: _on_api_error, HTTPException: _on_http_exception, Exception: _on_crash},
+        exception_handlers={ApiError: _on_api_error, Refused: _on_refusal, HTTPException: _on_http_exception, Exception: _on_crash},
         lifespan=lifespan,
     )
     if settings.demo:

@@ -12,6 +12,8 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
+from webview_bridge.domain import errors as refusals
+
 
 class ApiError(Exception):
     def __init__(
@@ -37,6 +39,24 @@ class ApiError(Exception):
 
     def response(self) -> JSONResponse:
         return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+
+
+# The one table from a rule's refusal to its HTTP status (PROTOCOL §1).
+STATUS: dict[type[refusals.Refused], int] = {
+    refusals.Invalid: 400,
+    refusals.NotAllowed: 403,
+    refusals.NotFound: 404,
+    refusals.Conflict: 409,
+    refusals.Gone: 410,
+    refusals.Throttled: 429,
+    refusals.Unavailable: 503,
+}
+
+
+def from_refusal(refusal: refusals.Refused) -> ApiError:
+    status = next(code for kind, code in STATUS.items() if isinstance(refusal, kind))
+    headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after is not None else None
+    return ApiError(status, refusal.code, refusal.message, refusal.field, headers)
 
 
 def not_found(what: str = "object", code: str = "not_found") -> ApiError:

@@ -108,15 +108,15 @@ def test_the_preview_link_is_signed_short_lived_and_shows_every_screen(tpp, othe
     made = tpp.http.post("/customizations", json=THEME).json()["customization"]["id"]
     assert other_tpp.http.get(f"/customizations/{made}/preview").status_code == 404
     link = tpp.http.get(f"/customizations/{made}/preview").json()
-    import httpx
+    import httpx2
 
-    gallery = httpx.get(link["url"])
+    gallery = httpx2.get(link["url"])
     assert gallery.status_code == 200 and gallery.text.count("<iframe") == 18
     for screen in ("bank_select", "sandbox_bank_login", "bank_external", "bank_unavailable", "consent", "activation",
                    "expired", "used", "unknown"):
         for scheme, primary in (("light", "#0b5d3b"), ("dark", "#7ddba8")):
-            page = httpx.get(f"{link['url']}/{screen}", params={"scheme": scheme})
+            page = httpx2.get(f"{link['url']}/{screen}", params={"scheme": scheme})
             assert page.status_code == 200, (screen, page.text[:300])
             assert f"--wvb-primary:{primary}" in page.text
             assert "frame-ancestors 'self'" in page.headers["content-security-policy"]
-    assert httpx.get(link["url"] + "x").status_code == 404
+    assert httpx2.get(link["url"] + "x").status_code == 404

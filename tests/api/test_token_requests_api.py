@@ -3,7 +3,7 @@
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 import pytest
 
 

@@ -4,7 +4,7 @@ as the client (a real OAuth client nobody here wrote)."""
 import base64
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.integrations.base_client import OAuthError
@@ -15,7 +15,7 @@ def oauth_client(server, creds, **kwargs):
 
 
 def me(server, access_token):
-    return httpx.get(server.url + "/me", headers={"Authorization": f"Bearer {access_token}"})
+    return httpx2.get(server.url + "/me", headers={"Authorization": f"Bearer {access_token}"})
 
 
 def test_client_credentials_with_basic_auth_gives_a_usable_token_and_a_refresh_token(server, register_app):
@@ -79,7 +79,7 @@ def _race(server, creds, refresh_token, n, urls=None):
     urls = urls or [server.url]
 
     def attempt(i):
-        return httpx.post(urls[i % len(urls)] + "/oauth/token", auth=(creds.app_id, creds.app_secret),
+        return httpx2.post(urls[i % len(urls)] + "/oauth/token", auth=(creds.app_id, creds.app_secret),
                           data={"grant_type": "refresh_token", "refresh_token": refresh_token}, timeout=60)
 
     with ThreadPoolExecutor(n) as pool:
@@ -92,8 +92,8 @@ def _assert_one_winner_then_family_revoked(base_urls, creds, answers):
     assert {a.json()["error"] for a in answers if a.status_code == 400} == {"invalid_grant"}
     winner = next(a.json() for a in answers if a.status_code == 200)
     for url in base_urls:
-        assert httpx.get(url + "/me", headers={"Authorization": f"Bearer {winner['access_token']}"}).status_code == 401
-    late = httpx.post(base_urls[0] + "/oauth/token", auth=(creds.app_id, creds.app_secret),
+        assert httpx2.get(url + "/me", headers={"Authorization": f"Bearer {winner['access_token']}"}).status_code == 401
+    late = httpx2.post(base_urls[0] + "/oauth/token", auth=(creds.app_id, creds.app_secret),
                       data={"grant_type": "refresh_token", "refresh_token": winner["refresh_token"]})
     assert late.json()["error"] == "invalid_grant"
 
@@ -112,7 +112,7 @@ def test_concurrent_refreshes_across_several_server_processes(database_url):
     creds = type("Creds", (), {"app_id": creds_json["app_id"], "app_secret": creds_json["app_secret"]})
     servers = [ServeProcess(database_url), ServeProcess(database_url)]
     try:
-        first = httpx.post(servers[0].url + "/oauth/token", data={"grant_type": "client_credentials"},
+        first = httpx2.post(servers[0].url + "/oauth/token", data={"grant_type": "client_credentials"},
                            auth=(creds.app_id, creds.app_secret)).json()
         answers = _race(servers[0], creds, first["refresh_token"], 16, urls=[s.url for s in servers])
         _assert_one_winner_then_family_revoked([s.url for s in servers], creds, answers)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 
 import uvicorn
 from starlette.applications import Starlette
@@ -48,11 +48,11 @@ def start_live_server(app: Starlette, port: int | None = None) -> LiveServer:
 
 
 @contextmanager
-def serving(app: Starlette) -> Iterator[httpx.Client]:
+def serving(app: Starlette) -> Iterator[httpx2.Client]:
     """A client of `app` served for the length of a `with` block (tests that build their own app)."""
     live = start_live_server(app)
     try:
-        with httpx.Client(base_url=live.url, timeout=30) as client:
+        with httpx2.Client(base_url=live.url, timeout=30) as client:
             yield client
     finally:
         live.stop()

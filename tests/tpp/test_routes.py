@@ -3,7 +3,7 @@
 import hashlib
 import time
 
-import httpx
+import httpx2
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from starlette.applications import Starlette
@@ -36,7 +36,7 @@ def tpp_backend(server, register_app):
 
 
 def _start(tpp_backend):
-    browser = httpx.Client(base_url=tpp_backend.url, follow_redirects=False)
+    browser = httpx2.Client(base_url=tpp_backend.url, follow_redirects=False)
     started = browser.get("/bank-link/start")
     return browser, started
 
@@ -104,11 +104,11 @@ def test_each_refusal_has_its_page_and_the_hook_hears_nothing(tpp_backend, serve
     assert attempt(browser, _resign(payload, "someone-elses-secret")).status_code == 400
     assert attempt(browser, _resign({**payload, "app_id": "app_other"}, tpp_backend.creds.callback_secret)).status_code == 400
     assert attempt(browser, _resign(payload, tpp_backend.creds.callback_secret, age_seconds=601)).status_code == 403
-    stranger = httpx.Client(follow_redirects=False)
+    stranger = httpx2.Client(follow_redirects=False)
     missing = attempt(stranger, params["state"])
     assert missing.status_code == 403 and "did not start" in missing.text
     cookie_name = f"wvb_tpp_csrf_{params['request-id']}"
-    mismatched = httpx.Client(follow_redirects=False, cookies={cookie_name: "not-the-csrf-token"})
+    mismatched = httpx2.Client(follow_redirects=False, cookies={cookie_name: "not-the-csrf-token"})
     assert attempt(mismatched, params["state"]).status_code == 403
     assert tpp_backend.heard == []
     assert attempt(browser, params["state"]).status_code == 302  # the genuine one still works, once

@@ -4,7 +4,7 @@ import hashlib
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
@@ -93,7 +93,7 @@ def test_one_approval_from_32_concurrent_allow_posts(tpp, customer):
     cookies = dict(customer.http.cookies)
 
     def allow(_):
-        with httpx.Client(base_url=tpp.server.url, cookies=cookies, follow_redirects=False) as c:
+        with httpx2.Client(base_url=tpp.server.url, cookies=cookies, follow_redirects=False) as c:
             return c.post(f"/app/request-token/{request_id}/consent", data=data)
 
     with ThreadPoolExecutor(32) as pool:
@@ -114,7 +114,7 @@ def test_forged_and_cross_session_posts_change_nothing(tpp, customer, server):
     stranger.get(f"/app/request-token/{request_id}")
     stolen = stranger.http.post(f"/app/request-token/{request_id}/exit", data={"csrf": customer.csrf(entry), "error": "access_denied"})
     assert stolen.status_code == 403
-    no_cookie = httpx.post(f"{server.url}/app/request-token/{request_id}/exit", data={"csrf": customer.csrf(entry)})
+    no_cookie = httpx2.post(f"{server.url}/app/request-token/{request_id}/exit", data={"csrf": customer.csrf(entry)})
     assert no_cookie.status_code == 403
     other = tpp.store_request(ref_id="other")
     wrong_request = customer.http.post(f"/app/request-token/{other['id']}/exit", data={"csrf": customer.csrf(entry)})
@@ -219,7 +219,7 @@ def test_embed_origin_replaces_frame_ancestors_none(server, register_app):
 
 
 def test_the_sandbox_bank_returns_only_to_its_registered_callback(server):
-    refused = httpx.get(f"{server.url}/sandbox-bank/sandbox/authorize", params={"state": "x", "return_url": "https://evil.example/"})
+    refused = httpx2.get(f"{server.url}/sandbox-bank/sandbox/authorize", params={"state": "x", "return_url": "https://evil.example/"})
     assert refused.status_code == 400
 
 

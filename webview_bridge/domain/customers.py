@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 
-from webview_bridge.errors import ApiError
+from webview_bridge.domain.errors import Invalid
 
 MAX_TTL_MINUTES = 518_400  # 360 days
 STRONG_AUTH_MAX_TTL_MINUTES = 10
@@ -67,7 +67,7 @@ class ClientToken:
 
 def check_token_spec(index: int, ttl_minutes: int, strong_auth: bool) -> timedelta:
     if strong_auth and ttl_minutes > STRONG_AUTH_MAX_TTL_MINUTES:
-        raise ApiError(400, "strong_auth_ttl_too_long",
+        raise Invalid("strong_auth_ttl_too_long",
                        f"strong_auth is only allowed with ttl_minutes up to {STRONG_AUTH_MAX_TTL_MINUTES}", f"[{index}].strong_auth")
     return timedelta(minutes=ttl_minutes)
 
@@ -75,9 +75,9 @@ def check_token_spec(index: int, ttl_minutes: int, strong_auth: bool) -> timedel
 def check_phones(phones: list[tuple[str, bool]], where: str) -> None:
     """At most one primary phone, no phone twice."""
     if sum(1 for _, primary in phones if primary) > 1:
-        raise ApiError(400, "multiple_primary_phones", "at most one phone may be primary", where)
+        raise Invalid("multiple_primary_phones", "at most one phone may be primary", where)
     seen: set[str] = set()
     for index, (hash_, _) in enumerate(phones):
         if hash_ in seen:
-            raise ApiError(400, "duplicate_phone_hash", "the same phone hash is given twice", f"{where}[{index}].hash")
+            raise Invalid("duplicate_phone_hash", "the same phone hash is given twice", f"{where}[{index}].hash")
         seen.add(hash_)

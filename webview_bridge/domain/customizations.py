@@ -7,7 +7,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from webview_bridge.errors import ApiError
+from webview_bridge.domain.errors import Invalid
 
 COLOR_KEYS = ("primary", "on_primary", "background", "surface", "text", "muted", "error")
 LIGHT = {"primary": "#1f5fbf", "on_primary": "#ffffff", "background": "#ffffff", "surface": "#f1f4f8",
@@ -68,7 +68,7 @@ def check_contrast(palette: dict[str, str], where: str) -> None:
     for foreground, background in CONTRAST_PAIRS:
         ratio = contrast_ratio(palette[foreground], palette[background])
         if ratio < MIN_CONTRAST:
-            raise ApiError(400, "low_contrast",
+            raise Invalid("low_contrast",
                            f"{foreground} on {background} has contrast {ratio:.2f}:1; at least {MIN_CONTRAST}:1 is needed",
                            f"{where}.{foreground}")
 
@@ -78,17 +78,17 @@ def decode_logo(data_uri: str) -> tuple[str, bytes]:
     header, sep, payload = data_uri.partition(",")
     media_type = header.removeprefix("data:").removesuffix(";base64")
     if not sep or not header.startswith("data:") or not header.endswith(";base64"):
-        raise ApiError(400, "invalid_logo", "logo must be a data: URI with base64 content", "logo")
+        raise Invalid("invalid_logo", "logo must be a data: URI with base64 content", "logo")
     if media_type not in _LOGO_TYPES:
-        raise ApiError(400, "invalid_logo", "logo must be PNG, JPEG or WebP (SVG can carry scripts)", "logo")
+        raise Invalid("invalid_logo", "logo must be PNG, JPEG or WebP (SVG can carry scripts)", "logo")
     try:
         content = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
-        raise ApiError(400, "invalid_logo", "logo is not valid base64", "logo")
+        raise Invalid("invalid_logo", "logo is not valid base64", "logo")
     if len(content) > MAX_LOGO_BYTES:
-        raise ApiError(400, "logo_too_large", f"logo is {len(content)} bytes; at most {MAX_LOGO_BYTES}", "logo")
+        raise Invalid("logo_too_large", f"logo is {len(content)} bytes; at most {MAX_LOGO_BYTES}", "logo")
     if not content.startswith(_LOGO_TYPES[media_type]) or (media_type == "image/webp" and content[8:12] != b"WEBP"):
-        raise ApiError(400, "invalid_logo", f"logo content is not {media_type}", "logo")
+        raise Invalid("invalid_logo", f"logo content is not {media_type}", "logo")
     return media_type, content
 
 

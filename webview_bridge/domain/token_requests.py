@@ -9,7 +9,7 @@ from typing import Any
 
 from webview_bridge.banks.directory import Bank
 from webview_bridge.domain.apps import App
-from webview_bridge.errors import ApiError
+from webview_bridge.domain.errors import Conflict, Invalid
 
 RESOURCES = ("ACCOUNTS", "BALANCES", "TRANSACTIONS", "TRANSFER_DESTINATIONS", "FUNDS_CONFIRMATIONS", "STANDING_ORDERS")
 LIFETIME = timedelta(minutes=20)
@@ -59,21 +59,21 @@ def check_context(
 ) -> None:
     """The rules that look beyond the body: the app's registrations, the directory, ownership."""
     if details["redirect_url"] not in app.redirect_urls:
-        raise ApiError(400, "redirect_url_not_registered", "redirect_url is not one of this app's registered redirect URLs", "redirect_url")
+        raise Invalid("redirect_url_not_registered", "redirect_url is not one of this app's registered redirect URLs", "redirect_url")
     bank_id = details.get("bank_id")
     if bank_id is not None:
         bank = get_bank(bank_id)
         if bank is None:
-            raise ApiError(400, "unknown_bank", f"no bank {bank_id!r} in the directory", "bank_id")
+            raise Invalid("unknown_bank", f"no bank {bank_id!r} in the directory", "bank_id")
         for index, resource in enumerate(details["resources"]):
             if not bank.supports(resource):
-                raise ApiError(400, "resource_not_supported", f"{bank.name} does not offer {resource}", f"resources[{index}]")
+                raise Invalid("resource_not_supported", f"{bank.name} does not offer {resource}", f"resources[{index}]")
     customization_id = details.get("customization_id")
     if customization_id is not None and not owns_customization(customization_id):
-        raise ApiError(400, "unknown_customization", f"no customization {customization_id!r} for this app", "customization_id")
+        raise Invalid("unknown_customization", f"no customization {customization_id!r} for this app", "customization_id")
 
 
 def check_repeated_description(given: str | None, request: TokenRequest) -> None:
     """The seed's rule: a repeated description must match the request's exactly."""
     if given is not None and given != request.description:
-        raise ApiError(409, "description_mismatch", "description does not match the request's", "description")
+        raise Conflict("description_mismatch", "description does not match the request's", "description")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from webview_bridge.errors import ApiError
+from webview_bridge.domain.errors import NotAllowed, NotFound
 
 
 @dataclass(frozen=True)
@@ -29,20 +29,20 @@ class Token:
 def check_redemption(token: Token | None, caller_app_id: str, resource: str, now: datetime) -> Token:
     """Only the grantee, only while active, only what was granted."""
     if token is None:
-        raise ApiError(404, "token_not_found", "no such token", "On-Behalf-Of")
+        raise NotFound("token_not_found", "no such token", "On-Behalf-Of")
     if token.app_id != caller_app_id:
-        raise ApiError(403, "not_grantee", "this token was granted to another app", "On-Behalf-Of")
+        raise NotAllowed("not_grantee", "this token was granted to another app", "On-Behalf-Of")
     status = token.status_at(now)
     if status == "CANCELLED":
-        raise ApiError(403, "token_cancelled", "this token was cancelled", "On-Behalf-Of")
+        raise NotAllowed("token_cancelled", "this token was cancelled", "On-Behalf-Of")
     if status == "EXPIRED":
-        raise ApiError(403, "token_expired", "this token has expired", "On-Behalf-Of")
+        raise NotAllowed("token_expired", "this token has expired", "On-Behalf-Of")
     if resource not in token.resources:
-        raise ApiError(403, "resource_not_granted", f"this token does not grant {resource}")
+        raise NotAllowed("resource_not_granted", f"this token does not grant {resource}")
     return token
 
 
 def check_account(token: Token, account_id: str) -> None:
     """Only the accounts chosen at consent exist for the token."""
     if account_id not in token.account_ids:
-        raise ApiError(404, "account_not_found", "no such account for this token")
+        raise NotFound("account_not_found", "no such account for this token")

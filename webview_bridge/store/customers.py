@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from webview_bridge.clock import Clock
 from webview_bridge.domain.apps import App
 from webview_bridge.domain.customers import ClientToken, customer_id_for
-from webview_bridge.errors import ApiError
+from webview_bridge.domain.errors import Conflict
 from webview_bridge.ids import new_id, new_secret
 from webview_bridge.security.keyring import Keyring
 from webview_bridge.store.database import Database
@@ -42,11 +42,11 @@ def upsert(db: Database, clock: Clock, keyring: Keyring, bank_app: App, specs: l
             for j, (hash_, _) in enumerate(spec.phones):
                 where = f"customers[{i}].phones[{j}].hash"
                 if batch_owner.setdefault(hash_, i) != i:
-                    raise ApiError(409, "phone_hash_in_use", "this phone is given to two customers in the batch", where)
+                    raise Conflict("phone_hash_in_use", "this phone is given to two customers in the batch", where)
                 owner = conn.execute(select(customer_phones.c.customer_id).where(
                     customer_phones.c.bank_app_id == bank_app.id, customer_phones.c.phone_hash == hash_)).scalar()
                 if owner is not None and owner != customer_id:
-                    raise ApiError(409, "phone_hash_in_use", "this phone belongs to another customer of the bank", where)
+                    raise Conflict("phone_hash_in_use", "this phone belongs to another customer of the bank", where)
             if row:
                 conn.execute(update(customers).where(customers.c.id == customer_id).values(updated_at=now))
                 updated += 1
@@ -77,7 +77,7 @@ def resolve(conn: Connection, bank_app_id: str, *, phone_hashes: list[str] | Non
 def issue_tokens(db: Database, clock: Clock, keyring: Keyring, bank_app: App, wanted: list[dict[str, Any]],
                  resolver: Any) -> list[tuple[str, dict[str, Any]]]:
     """Issue client tokens, all or nothing. `resolver(conn, index, spec)` returns the row fields
-    that name the customer (or raises ApiError naming the element)."""
+    that name the customer (or raises Invalid naming the element)."""
     now = clock.now()
     issued = []
     with db.write() as conn:

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
-import httpx
+import httpx2
 from pydantic import BaseModel, ValidationError
 
 from webview_bridge.api.accounts import (
@@ -153,7 +153,7 @@ class TokenKeeper:
         self.refresh_token: str | None = None
         self.expires_at = 0.0
 
-    def token_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+    def token_request(self, http: httpx2.Client | httpx2.AsyncClient) -> httpx2.Request:
         """POST /oauth/token with HTTP Basic client authentication (RFC 6749 §2.3.1)."""
         user, password = (quote(part, safe="") for part in self.auth)
         basic = base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -168,7 +168,7 @@ class TokenKeeper:
             return {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
         return {"grant_type": "client_credentials"}
 
-    def take(self, response: httpx.Response) -> bool:
+    def take(self, response: httpx2.Response) -> bool:
         """Keep the new tokens; False if a refresh was refused and client credentials should follow."""
         body = _json(response)
         if response.status_code == 200:
@@ -187,14 +187,14 @@ class TokenKeeper:
         self.expires_at = 0.0
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: httpx2.Response) -> Any:
     try:
         return response.json()
     except ValueError:
         raise BridgeError("bad_response", f"the server answered {response.status_code} without JSON", status=response.status_code)
 
 
-def read_answer(response: httpx.Response, read: Callable[[Any], T]) -> T:
+def read_answer(response: httpx2.Response, read: Callable[[Any], T]) -> T:
     body = _json(response)
     if response.status_code >= 400:
         error = body.get("error") if isinstance(body, dict) else None
@@ -208,7 +208,7 @@ def read_answer(response: httpx.Response, read: Callable[[Any], T]) -> T:
         raise BridgeError("bad_response", f"unexpected answer: {exc.errors()[0]['msg']}", status=response.status_code)
 
 
-def transport_error(exc: httpx.HTTPError) -> BridgeError:
-    if isinstance(exc, httpx.TimeoutException):
+def transport_error(exc: httpx2.HTTPError) -> BridgeError:
+    if isinstance(exc, httpx2.TimeoutException):
         return BridgeError("timeout", f"the server did not answer in time ({type(exc).__name__})")
     return BridgeError("server_unreachable", f"cannot reach the server ({type(exc).__name__}: {exc})")

@@ -11,18 +11,18 @@ import asyncio
 import threading
 from typing import Any, TypeVar
 
-import httpx
+import httpx2
 
 from webview_bridge.tpp._core import BridgeError, Call, Operations, TokenKeeper, read_answer, transport_error
 
 T = TypeVar("T")
-DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+DEFAULT_TIMEOUT = httpx2.Timeout(10.0, connect=5.0)
 
 
 class BridgeClient(Operations):
-    def __init__(self, base_url: str, app_id: str, app_secret: str, *, timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
+    def __init__(self, base_url: str, app_id: str, app_secret: str, *, timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
+                 transport: httpx2.BaseTransport | None = None) -> None:
+        self._http = httpx2.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
         self._tokens = TokenKeeper(app_id, app_secret)
         self._lock = threading.Lock()
 
@@ -35,10 +35,10 @@ class BridgeClient(Operations):
     def close(self) -> None:
         self._http.close()
 
-    def _send(self, request: httpx.Request) -> httpx.Response:
+    def _send(self, request: httpx2.Request) -> httpx2.Response:
         try:
             return self._http.send(request)
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise transport_error(exc) from exc
 
     def _access_token(self, stale: str | None = None) -> str:
@@ -67,9 +67,9 @@ class BridgeClient(Operations):
 class AsyncBridgeClient(Operations):
     """The same calls as BridgeClient, awaited: `await client.get_accounts(token_id)`."""
 
-    def __init__(self, base_url: str, app_id: str, app_secret: str, *, timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
+    def __init__(self, base_url: str, app_id: str, app_secret: str, *, timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
+                 transport: httpx2.AsyncBaseTransport | None = None) -> None:
+        self._http = httpx2.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
         self._tokens = TokenKeeper(app_id, app_secret)
         self._lock = asyncio.Lock()
 
@@ -82,10 +82,10 @@ class AsyncBridgeClient(Operations):
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
+    async def _send(self, request: httpx2.Request) -> httpx2.Response:
         try:
             return await self._http.send(request)
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise transport_error(exc) from exc
 
     async def _access_token(self, stale: str | None = None) -> str:
