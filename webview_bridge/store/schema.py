@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -121,6 +121,10 @@ tokens = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("cancelled_at", UtcDateTime),
+    # What the bank's connector needs to read later (its consent id, account map…), encrypted
+    # under the server keys; never shown, never logged.
+    Column("bank_consent", Text),
+    Column("bank_user", String(128)),  # the bank's name for the customer, when its connector says
 )
 
 # Where a customer's consent flow stands, kept on the server so it can finish in another
@@ -134,8 +138,10 @@ consent_flows = Table(
     Column("bank_nonce", String(64)),
     Column("customer_ref", String(128)),
     Column("customer_id", String(40)),
-    Column("session_hash", String(64)),
+    Column("session_hash", String(64)),  # the session that chose the bank: the only one shown the flow
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("bank_handle", Text),  # the connector's handle for the consent being authorised, encrypted
+    Column("finished_session_hash", String(64)),  # the session shown the way back once it ended
 )
 
 # A bank app's customers (PROTOCOL §3). client_id is unique within the bank app; a phone hash
@@ -179,12 +185,13 @@ client_tokens = Table(
     Column("used_at", UtcDateTime),
 )
 
-# A WebView session that began with a client token (the hand-off of PROTOCOL §6).
+# Every WebView session the server issued (PROTOCOL §6): a cookie whose hash is not here is not
+# adopted. client_token_id is set for sessions begun by a client-token hand-off.
 web_sessions = Table(
     "web_sessions",
     metadata,
     Column("session_hash", String(64), primary_key=True),
-    Column("client_token_id", String(40), ForeignKey("client_tokens.id", ondelete="CASCADE"), nullable=False),
+    Column("client_token_id", String(40), ForeignKey("client_tokens.id", ondelete="CASCADE")),
     Column("created_at", UtcDateTime, nullable=False),
 )
 
@@ -211,4 +218,32 @@ rate_counters = Table(
     Column("bucket", String(120), primary_key=True),
     Column("window", Integer, primary_key=True),
     Column("hits", Integer, nullable=False),
+)
+
+# Bank answers per token (PROTOCOL §7), so a TPP's rereads stay within the bank's daily allowance.
+# Encrypted: it is account data.
+bank_cache = Table(
+    "bank_cache",
+    metadata,
+    Column("token_id", String(40), ForeignKey("tokens.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+# Work promised in the same transaction as the change that needs it (a bank consent to end, a
+# webhook to send), done by the background worker until it succeeds: nothing acknowledged is lost.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("topic", String(40), nullable=False),
+    Column("ordering_key", String(64)),  # rows with one key are done in order
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", String(200)),
+    Column("done_at", UtcDateTime),
+    Index("ix_outbox_pending", "done_at", "due_at"),
 )
