@@ -5,6 +5,8 @@ consent pages and the sandbox-only trusted API. The main server mounts it at /sa
 
 from __future__ import annotations
 
+import uuid
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,7 +16,7 @@ from starlette.routing import Route
 from webview_bridge.sandbox_bank import trusted
 from webview_bridge.sandbox_bank.api import accounts, consents, funds_confirmations, trusted_beneficiaries
 from webview_bridge.sandbox_bank.api.errors import error_response
-from webview_bridge.sandbox_bank.api.http import Conformance, Handler, xs2a_endpoint
+from webview_bridge.sandbox_bank.api.http import Conformance, Handler, request_id, xs2a_endpoint
 from webview_bridge.sandbox_bank.config import SandboxConfig
 from webview_bridge.sandbox_bank.errors import Refusal
 from webview_bridge.sandbox_bank.pages import consent as consent_page, login
@@ -78,7 +80,10 @@ async def _unrouted(request: Request, exc: Exception) -> Response:
     """A path or method this bank does not serve, answered in the Berlin Group error shape."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if status == 405:
-        return error_response(Refusal("SERVICE_INVALID", "this method is not offered here"))
-    if status == 404:
-        return error_response(Refusal("RESOURCE_UNKNOWN", "this bank serves no such path"))
-    return Response(status_code=status)
+        response: Response = error_response(Refusal("SERVICE_INVALID", "this method is not offered here"))
+    elif status == 404:
+        response = error_response(Refusal("RESOURCE_UNKNOWN", "this bank serves no such path"))
+    else:
+        response = Response(status_code=status)
+    response.headers["X-Request-ID"] = request_id(request) or str(uuid.uuid4())
+    return response

@@ -95,7 +95,7 @@ def _query(request: Request) -> dict[str, Any]:
     return found
 
 
-def _request_id(request: Request) -> str | None:
+def request_id(request: Request) -> str | None:
     given = request.headers.get("x-request-id", "")
     try:
         return str(uuid.UUID(given)) if given else None
@@ -108,7 +108,7 @@ def xs2a_endpoint(config: SandboxConfig, conformance: Conformance, handler: Hand
         bank_id = request.path_params["bank_id"]
         body = await request.body()
         api_path = _api_path(request, bank_id)
-        request_id = _request_id(request)
+        given_id = request_id(request)
         exchange = None
         if config.validate:
             exchange = Exchange(request.method, api_path, _query(request), dict(request.headers), body or None)
@@ -116,7 +116,7 @@ def xs2a_endpoint(config: SandboxConfig, conformance: Conformance, handler: Hand
             bank = config.bank(bank_id)
             if bank is None:
                 raise Refusal("RESOURCE_UNKNOWN", f"no bank {bank_id!r} here")
-            if request_id is None:
+            if given_id is None:
                 raise Refusal("FORMAT_ERROR", "X-Request-ID must be a UUID", "X-Request-ID")
             if exchange is not None:
                 _check_request(exchange)
@@ -126,7 +126,7 @@ def xs2a_endpoint(config: SandboxConfig, conformance: Conformance, handler: Hand
         except Refusal as refusal:
             response = error_response(refusal)
         # The file requires X-Request-ID on every answer: the caller's, or a fresh one for a call without it.
-        response.headers["X-Request-ID"] = request_id or str(uuid.uuid4())
+        response.headers["X-Request-ID"] = given_id or str(uuid.uuid4())
         if exchange is not None:
             _check_response(exchange, response, conformance)
         return response
