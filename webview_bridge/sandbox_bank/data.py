@@ -187,16 +187,18 @@ def entries_on(account: BankAccount, day: date) -> tuple[Entry, ...]:
     seed = _digest("day", account.resource_id, day.isoformat())
     busy = account.kind in ("CHECKING", "CARD")
     count = seed[0] % 4 if busy else (1 if seed[0] % 9 == 0 else 0)
+    if day.day == 28 and busy:
+        count = max(count, 1)  # payday: the salary comes in (and the card bill is paid) every month
     found = []
     for i in range(count):
         item = _digest("tx", account.resource_id, day.isoformat(), str(i))
-        payday = day.day == 28 and i == 0
+        payday = day.day == 28 and i == 0 and busy
         credit = account.kind == "SAVINGS" or payday or item[1] % 11 == 0
         if credit:
             if account.is_card:
                 description = "Card repayment" if payday else "Refund"
             else:
-                description = "Salary" if payday else _MERCHANTS_CREDIT[item[2] % len(_MERCHANTS_CREDIT)]
+                description = "Salary" if payday else _MERCHANTS_CREDIT[1 + item[2] % (len(_MERCHANTS_CREDIT) - 1)]
             cents = _number(item, 250_000, 420_000) if description == "Salary" else _number(item, 500, 40_000)
             counterparty = "Employer plc" if description == "Salary" else account.owner_name if description in (
                 "Transfer from savings", "Card repayment") else "Sandbox Bank" if description == "Interest" else "Online Shop"
