@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -46,3 +48,55 @@ def test_login_and_confirm_by_accessible_names_on_a_narrow_phone(page, context, 
     assert landed == [REDIRECT]
     consent = tpp.call("GET", f"/v1/consents/{created.json()['consentId']}").json()
     assert consent["consentStatus"] == "valid" and len(consent["access"]["accounts"]) == 2
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def checker(browser, browser_context_args):
+    if not AXE.exists():
+        raise RuntimeError("axe-core is not installed: run `make test` (npm ci)")
+    # The pages' CSP rightly refuses injected scripts; the checker's context bypasses it instead.
+    context = browser.new_context(**browser_context_args, bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+def violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))""")
+
+
+def test_every_bank_page_passes_axe_light_and_dark(checker, tpp):
+    """Login with an error tied to its fields, carol's code with one, the consent page, a message page."""
+    problems: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        for scheme in ("light", "dark"):
+            checker.emulate_media(color_scheme=scheme)
+            found = violations(checker)
+            if found:
+                problems[f"{name}/{scheme}"] = found
+
+    href = tpp.create_consent(brand="Pennywise").json()["_links"]["scaRedirect"]["href"]
+    checker.goto(href)
+    checker.get_by_label("Username").fill("carol")
+    checker.get_by_label("Password").fill("wrong")
+    checker.get_by_role("button", name="Log in", exact=True).click()
+    expect(checker.get_by_role("alert")).to_have_text("The username or password is not right.")
+    check("login-error")
+    checker.get_by_label("Password").fill("sandbox")
+    checker.get_by_role("button", name="Log in", exact=True).click()
+    checker.get_by_label("One-time code").fill("1")
+    checker.get_by_role("button", name="Log in", exact=True).click()
+    expect(checker.get_by_label("One-time code")).to_have_attribute("aria-invalid", "true")
+    check("one-time-code-error")
+    checker.get_by_label("One-time code").fill("123456")
+    checker.get_by_role("button", name="Log in", exact=True).click()
+    expect(checker.get_by_role("checkbox", name="Current Account", exact=True)).to_be_checked()
+    check("consent")
+    checker.goto(href[:-4] + "AAAA")
+    check("unknown-link")
+    assert problems == {}

@@ -142,3 +142,6 @@ def test_an_unknown_bank_is_not_found(sandbox):
 def test_paths_and_methods_the_bank_does_not_serve(sandbox, tpp):
     assert tpp.call("GET", "/v1/payments/sepa-credit-transfers").status_code == 404
     assert tpp.call("PUT", "/v1/consents").status_code == 405
+    consent_id = tpp.create_consent().json()["consentId"]
+    head = tpp.call("HEAD", f"/v1/consents/{consent_id}/status")  # not in the file, so not held to it
+    assert head.status_code == 200 and head.content == b""

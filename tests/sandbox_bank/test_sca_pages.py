@@ -184,10 +184,10 @@ def test_a_forged_post_changes_nothing(sandbox, tpp, customer):
     created = tpp.create_consent()
     login = customer.open(scaredirect(created))
     forged = customer.post(login, {"username": "alice", "password": "sandbox", "action": "login"}, csrf="0" * 64)
-    assert forged.status_code == 403 and "This page has expired" in forged.text
+    assert forged.status_code == 403 and "Link expired" in forged.text
     stranger = sandbox.customer()  # no cookie of this link, but the right CSRF token copied from the page
     stolen = stranger.post(login, {"username": "alice", "password": "sandbox", "action": "login"})
-    assert stolen.status_code == 403 and "opened in another browser" in stolen.text
+    assert stolen.status_code == 403 and "This bank login was already used" in stolen.text
     assert stranger.open(scaredirect(created)).response.status_code == 403  # the link is this browser's
     assert 'id="username"' in customer.open(scaredirect(created)).html  # still at the login step
     assert tpp.status(created.json()["consentId"]) == "received"
@@ -213,7 +213,7 @@ def test_the_link_expires_and_is_not_the_consent_id(sandbox, tpp, customer):
     assert created.json()["consentId"] not in href
     sandbox.clock.advance(minutes=31)
     expired = customer.open(href)
-    assert expired.response.status_code == 410 and "This link has expired" in expired.html
+    assert expired.response.status_code == 410 and "This request has expired" in expired.html
     unknown = customer.open(href[:-4] + "AAAA")
     assert unknown.response.status_code == 404
 
@@ -223,7 +223,7 @@ def test_a_consent_deleted_during_login_cannot_be_authorised(tpp, customer):
     page = customer.after(customer.log_in(customer.open(scaredirect(created))))
     assert tpp.call("DELETE", f"/v1/consents/{created.json()['consentId']}").status_code == 204
     late = customer.post(page, {"action": "confirm", "account": list(page.accounts().values())})
-    assert late.status_code == 409 and "no longer valid" in late.text
+    assert late.status_code == 409 and "This request is already finished" in late.text
     assert tpp.status(created.json()["consentId"]) == "terminatedByTpp"
 
 

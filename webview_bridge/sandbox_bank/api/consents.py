@@ -35,7 +35,8 @@ def redirect_uri(call: Call, header: str, *, required: bool) -> str | None:
             raise Refusal("FORMAT_ERROR", f"{header} is required: this bank authorises by redirect only", header)
         return None
     parts = urlsplit(value)
-    if not parts.scheme or parts.scheme.lower() in _NOT_FOLLOWED or _CONTROL.search(value) or " " in value or len(value) > 2000:
+    if (not parts.scheme or parts.scheme.lower() in _NOT_FOLLOWED or not value.isascii() or _CONTROL.search(value)
+            or " " in value or len(value) > 2000):
         raise Refusal("FORMAT_ERROR", f"{header} must be an absolute URI the browser can be sent to", header)
     if parts.scheme.lower() in ("http", "https") and not parts.netloc:
         raise Refusal("FORMAT_ERROR", f"{header} must name a host", header)

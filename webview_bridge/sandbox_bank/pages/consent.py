@@ -16,7 +16,7 @@ from webview_bridge.sandbox_bank import store
 from webview_bridge.sandbox_bank.config import SandboxConfig
 from webview_bridge.sandbox_bank.consents import after_authorisation, covers
 from webview_bridge.sandbox_bank.data import BankAccount, BankFacts, accounts_of, holder_name
-from webview_bridge.sandbox_bank.pages.guard import Stop, Visit, check_form, message, open_visit, see_page, way_back
+from webview_bridge.sandbox_bank.pages.guard import Stop, Visit, check_form, finished, open_visit, see_page, way_back
 from webview_bridge.web.templating import logo_css, render
 
 _KINDS = {"CHECKING": N_("Current account"), "SAVINGS": N_("Savings"), "CARD": N_("Card")}
@@ -79,9 +79,7 @@ async def decide(request: Request, config: SandboxConfig) -> Response:
     outcome, consent = await config.db.run(lambda: store.finish(
         config.db, visit.authorisation.link_hash, "consent", lambda status: after_authorisation(status, len(chosen)),
         today=now.date(), now=now, psu_id=visit.authorisation.psu_id, accounts=chosen))
-    if outcome == "already_finished" or consent is None:
-        return message(request, visit.bank, N_("This login is already finished"), N_("Go back to the app."), 409)
-    if outcome == "consent_closed":
-        return message(request, visit.bank, N_("This request is no longer valid"), N_("Go back to the app and start again."), 409)
+    if outcome != "finished" or consent is None:  # a replay, or the TPP or the clock ended the consent meanwhile
+        return finished(request, visit.bank)
     url = consent.redirect_uri if consent.status == "valid" else consent.way_back_nok
     return way_back(visit, url or "")

@@ -30,6 +30,7 @@ from webview_bridge.sandbox_bank.store import Authorisation
 from webview_bridge.web.templating import logo_css, render
 
 COOKIE = "sandbox_bank_sca"
+AGAIN = N_("Go back to the app and start again.")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -111,12 +112,10 @@ async def open_visit(request: Request, config: SandboxConfig, *, posting: bool) 
         raise Stop(message(request, bank, N_("This link does not work"), None, 404))
     authorisation, consent = found
     now = config.clock.now()
-    if authorisation.step == "done":
-        raise Stop(message(request, bank, N_("This login is already finished"), N_("Go back to the app."), 409))
-    if consent.status_on(now.date()) != RECEIVED:
-        raise Stop(message(request, bank, N_("This request is no longer valid"), N_("Go back to the app and start again."), 409))
+    if authorisation.step == "done" or consent.status_on(now.date()) != RECEIVED:  # ended here, or by the TPP or the clock
+        raise Stop(finished(request, bank))
     if now > authorisation.expires_at:
-        raise Stop(message(request, bank, N_("This link has expired"), N_("Go back to the app and start again."), 410))
+        raise Stop(message(request, bank, N_("This request has expired"), AGAIN, 410))
     cookie = request.cookies.get(COOKIE, "")
     visit = Visit(request, config, bank, link, authorisation, consent, cookie)
     if authorisation.browser_hash is None and not posting:
@@ -131,17 +130,19 @@ async def open_visit(request: Request, config: SandboxConfig, *, posting: bool) 
 
 
 def _elsewhere(request: Request, bank: Any) -> Response:
-    return message(request, bank, N_("This login was opened in another browser"),
-                   N_("For your security it works only in the browser that opened it first. Go back to the app and start again."),
-                   403)
+    """The link works only in the browser that opened it first."""
+    return message(request, bank, N_("This bank login was already used"), AGAIN, 403)
+
+
+def finished(request: Request, bank: Any) -> Response:
+    return message(request, bank, N_("This request is already finished"), None, 409)
 
 
 def check_form(visit: Visit, form: FormData) -> None:
     """A post must carry the CSRF token of this link and this browser's cookie."""
     given = str(form.get("csrf", ""))
     if not hmac.compare_digest(given.encode(), visit.csrf.encode()):
-        raise Stop(message(visit.request, visit.bank, N_("This page has expired"),
-                           N_("Nothing was changed. Open the link from the app again."), 403))
+        raise Stop(message(visit.request, visit.bank, N_("Link expired"), AGAIN, 403))
 
 
 def see_page(visit: Visit) -> Response:

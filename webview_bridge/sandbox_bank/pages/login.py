@@ -21,7 +21,7 @@ from webview_bridge.sandbox_bank.config import SandboxConfig
 from webview_bridge.sandbox_bank.consents import after_cancel
 from webview_bridge.sandbox_bank.data import normalise_login
 from webview_bridge.sandbox_bank.pages import consent as consent_page
-from webview_bridge.sandbox_bank.pages.guard import Stop, Visit, check_form, message, open_visit, see_page, way_back
+from webview_bridge.sandbox_bank.pages.guard import Stop, Visit, check_form, finished, open_visit, see_page, way_back
 from webview_bridge.web.templating import logo_css, render
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,63}$")
@@ -60,7 +60,7 @@ async def end_rejected(visit: Visit, from_step: str) -> Response:
         config.db, visit.authorisation.link_hash, from_step, after_cancel, today=now.date(), now=now,
         psu_id=visit.authorisation.psu_id))
     if outcome != "finished" or consent is None or consent.way_back_nok is None:
-        return message(visit.request, visit.bank, N_("This login is already finished"), N_("Go back to the app."), 409)
+        return finished(visit.request, visit.bank)
     return way_back(visit, consent.way_back_nok)
 
 
