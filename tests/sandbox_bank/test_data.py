@@ -39,6 +39,12 @@ def test_numbers_are_well_formed_and_stable():
     assert elsewhere[1].iban and elsewhere[1].iban.startswith("DE") and elsewhere[1].resource_id != savings.resource_id
 
 
+def test_login_names():
+    assert data.normalise_login("  Carol ") == "carol"
+    assert data.is_login("alice") and data.is_login("jean-luc.p@example")
+    assert not data.is_login("") and not data.is_login("zoë") and not data.is_login("-x") and not data.is_login("a" * 65)
+
+
 def test_other_logins_get_a_generated_profile():
     first = data.accounts_of(SANDBOX, "zoe")
     assert 1 <= len(first) <= 3 and first == data.accounts_of(SANDBOX, "zoe")

@@ -59,6 +59,8 @@ def test_trusted_accounts_of_a_customer(sandbox):
     assert [c["name"] for c in listed["cardAccounts"]] == ["Rewards Card"]
     assert listed["accounts"][0]["ownerName"] == "Alice Andersson" and listed["cardAccounts"][0]["maskedPan"]
     assert trusted(sandbox, "GET", "/trusted/psus/bob/accounts").json() == {"accounts": [], "cardAccounts": []}
+    odd = trusted(sandbox, "GET", "/trusted/psus/zo%C3%AB/accounts")  # not a login name this bank gives out
+    assert (odd.status_code, code_of(odd)) == (400, "FORMAT_ERROR")
 
 
 def test_a_trusted_consent_is_valid_at_once_for_exactly_its_accounts(sandbox, tpp):

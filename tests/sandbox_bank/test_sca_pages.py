@@ -131,6 +131,8 @@ def test_login_errors_are_tied_to_their_fields(tpp, customer):
     assert wrong.response.status_code == 401 and wrong.problem == "The username or password is not right."
     assert wrong.html.count('aria-invalid="true" aria-describedby="login-problem"') == 2
     assert 'value="alice"' in wrong.html  # the name stays; the password never comes back
+    odd = Page(customer.log_in(login, "zoë", "sandbox"))  # no such login name: as wrong as a wrong password
+    assert odd.response.status_code == 401 and odd.problem == "The username or password is not right."
 
 
 def test_too_many_wrong_passwords_reject_the_consent_and_send_the_customer_back(sandbox, tpp, customer):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -69,8 +70,16 @@ def iban(country: str, bban: str) -> str:
     return f"{country}{98 - int(numeric) % 97:02d}{bban}"
 
 
+# A login name: what the bank accepts, and so what may travel in a header (Sandbox-PSU-ID).
+LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,63}$")
+
+
 def normalise_login(username: str) -> str:
     return username.strip().lower()
+
+
+def is_login(name: str) -> bool:
+    return LOGIN.match(name) is not None
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from webview_bridge.sandbox_bank.consents import (
     parse_flag,
     parse_frequency,
 )
-from webview_bridge.sandbox_bank.data import BankFacts, accounts_of, normalise_login
+from webview_bridge.sandbox_bank.data import BankFacts, accounts_of, is_login, normalise_login
 from webview_bridge.sandbox_bank.errors import Refusal
 from webview_bridge.sandbox_bank.special_banks import is_unavailable
 
@@ -60,8 +60,15 @@ def trusted_endpoint(config: SandboxConfig, handler: TrustedHandler) -> Callable
     return endpoint
 
 
+def _login(raw: Any, path: str) -> str:
+    psu_id = normalise_login(raw) if isinstance(raw, str) else ""
+    if not is_login(psu_id):
+        raise Refusal("FORMAT_ERROR", "psuId must be a customer's login name", path)
+    return psu_id
+
+
 async def psu_accounts(request: Request, config: SandboxConfig, bank: Any) -> Response:
-    psu_id = normalise_login(request.path_params["psu_id"])
+    psu_id = _login(request.path_params["psu_id"], "psuId")
     found = accounts_of(BankFacts.of(bank), psu_id)
     return JSONResponse({
         "accounts": [shapes.account_details(a, full=True, owner=True) for a in found if not a.is_card],
@@ -76,10 +83,7 @@ async def grant(request: Request, config: SandboxConfig, bank: Any) -> Response:
         raise Refusal("FORMAT_ERROR", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise Refusal("FORMAT_ERROR", "the body must be a JSON object")
-    psu_id = body.get("psuId")
-    if not isinstance(psu_id, str) or not normalise_login(psu_id):
-        raise Refusal("FORMAT_ERROR", "psuId must be the customer's login", "psuId")
-    psu_id = normalise_login(psu_id)
+    psu_id = _login(body.get("psuId"), "psuId")
     now = config.clock.now()
     consent = ConsentRequest(parse_access(body.get("access")), parse_flag(body, "recurringIndicator"),
                              adjust_valid_until(body.get("validUntil"), now.date()), parse_frequency(body))

@@ -9,7 +9,6 @@ after attempts.LOCKOUT_FAILURES, with one answer whatever the password).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -19,12 +18,10 @@ from webview_bridge.i18n import N_
 from webview_bridge.sandbox_bank import attempts, store
 from webview_bridge.sandbox_bank.config import SandboxConfig
 from webview_bridge.sandbox_bank.consents import after_cancel
-from webview_bridge.sandbox_bank.data import normalise_login
+from webview_bridge.sandbox_bank.data import is_login, normalise_login
 from webview_bridge.sandbox_bank.pages import consent as consent_page
 from webview_bridge.sandbox_bank.pages.guard import Stop, Visit, check_form, finished, open_visit, see_page, way_back
 from webview_bridge.web.templating import logo_css, render
-
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,63}$")
 
 LOCKED = N_("Too many failed attempts for this user. Try again in an hour.")
 WRONG_LOGIN = N_("The username or password is not right.")
@@ -106,7 +103,7 @@ async def log_in(request: Request, config: SandboxConfig) -> Response:
         return signin_page(visit, problem=N_("Enter your username."), fields=("username",), status=400)
     if not password:
         return signin_page(visit, problem=N_("Enter your password."), fields=("password",), username=given, status=400)
-    known_form = USERNAME.match(username) is not None
+    known_form = is_login(username)
     locked = known_form and await _locked(visit, username)
     if locked or not known_form or not attempts.password_ok(password):
         # A locked user's attempt is not counted against the name again, so the lock ends an hour after it began.
