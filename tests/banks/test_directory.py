@@ -1,0 +1,101 @@
+"""The bank directory file (PROTOCOL §4): strict, whole, and never half-working."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support.certs import ThrowawayCA
+from webview_bridge.banks.directory import BankQuery, DirectoryError, load_directory
+
+
+def write(tmp_path, banks, **top):
+    path = tmp_path / "banks.json"
+    path.write_text(json.dumps({**top, "banks": banks}))
+    return path
+
+
+def bank(**changes):
+    return {"id": "hausbank", "name": "Hausbank eG", "bic": "GENODEF1HB1", "countries": ["DE"],
+            "supports_balance": True, "connector": {"type": "xs2a", "base_url": "https://xs2a.hausbank.example/psd2"},
+            **changes}
+
+
+def test_the_shipped_sandbox_directory_meets_the_protocol():
+    directory = load_directory()
+    banks = directory.banks
+    assert len(banks) >= 30 and len({c for b in banks for c in b.countries}) >= 8
+    assert {"GB", "DE", "FR", "ES", "IT", "NL", "PL", "AT"} <= {c for b in banks for c in b.countries}
+    assert directory.get("sandbox").name == "Sandbox Bank"
+    assert [b.id for b in banks if b.name.startswith("Sandbox Bank")] == ["sandbox"]
+    assert any(b.requires_external_auth for b in banks) and any(b.status == "maintenance" for b in banks)
+    assert any(not b.supports_account_details_api for b in banks)
+    assert any(b.name != b.name.encode("ascii", "ignore").decode() for b in banks)  # accented names, as real banks have
+    assert all(directory.connector_settings(b.id).type == "sandbox" for b in banks)
+
+
+def test_a_file_replaces_the_sandbox_banks_or_extends_them(tmp_path):
+    alone = load_directory(write(tmp_path, [bank()]))
+    assert [b.id for b in alone.banks] == ["hausbank"]
+    hausbank = alone.get("hausbank")
+    assert hausbank.supports_balance and not hausbank.supports_standing_order and hausbank.status == "available"
+    assert alone.connector_settings("hausbank").base_url == "https://xs2a.hausbank.example/psd2"
+    assert alone.connector_settings("hausbank").frequency_per_day == 4
+    both = load_directory(write(tmp_path, [bank()], include_sandbox=True))
+    assert both.get("hausbank") and both.get("sandbox") and len(both.banks) == len(load_directory().banks) + 1
+    assert both.find(BankQuery(search="hausbank")).banks == [hausbank]
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"name": ""}, "bank 'hausbank': banks[0].name"),
+    ({"countries": ["Germany"]}, "bank 'hausbank': banks[0].countries"),
+    ({"status": "closed"}, "bank 'hausbank': banks[0].status"),
+    ({"supports_balance": "yes"}, "bank 'hausbank': banks[0].supports_balance"),
+    ({"website": "https://x"}, "bank 'hausbank': banks[0].website: unknown field"),
+    ({"connector": {"type": "fints", "base_url": "https://x.example"}}, "banks[0].connector.type"),
+    ({"connector": {"type": "xs2a"}}, "banks[0].connector: base_url is required"),
+    ({"connector": {"type": "xs2a", "base_url": "http://bank.example"}}, "banks[0].connector.base_url: must be an https URL"),
+    ({"connector": {"type": "xs2a", "base_url": "https://x.example", "timeout": 5}}, "banks[0].connector.timeout: unknown field"),
+    ({"connector": {"type": "xs2a", "base_url": "https://x.example", "client_cert": "qwac.pem"}},
+     "client_cert and client_key go together"),
+    ({"connector": {"type": "xs2a", "base_url": "https://x.example", "client_cert": "missing.pem", "client_key": "k.pem"}},
+     "bank 'hausbank': banks[0].connector.client_cert: cannot read"),
+])
+def test_a_bad_file_names_the_bank_and_the_field(tmp_path, changes, expected):
+    with pytest.raises(DirectoryError) as refused:
+        load_directory(write(tmp_path, [bank(**changes)]))
+    assert expected in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_two_banks_with_one_id_and_a_sandbox_id_clash_are_refused(tmp_path):
+    with pytest.raises(DirectoryError, match=r"banks\[1\]\.id"):
+        load_directory(write(tmp_path, [bank(), bank(name="Twin")]))
+    with pytest.raises(DirectoryError, match="bank 'sandbox'"):
+        load_directory(write(tmp_path, [bank(id="sandbox")], include_sandbox=True))
+    with pytest.raises(DirectoryError, match="not valid JSON"):
+        (tmp_path / "broken.json").write_text("{")
+        load_directory(tmp_path / "broken.json")
+
+
+def test_certificates_must_be_readable_pem_and_match_their_keys(tmp_path):
+    ca = ThrowawayCA(tmp_path)
+    qwac, other = ca.issue("Our TPP"), ca.issue("Someone else")
+    good = {"type": "xs2a", "base_url": "https://x.example", "client_cert": qwac.cert.name,
+            "client_key": qwac.key.name, "ca_bundle": ca.issued.cert.name}
+    loaded = load_directory(write(tmp_path, [bank(connector=good)]))
+    assert loaded.connector_settings("hausbank").client_cert == qwac.cert  # relative to the file's folder
+    mismatched = {**good, "client_key": other.key.name}
+    with pytest.raises(DirectoryError, match=r"banks\[0\]\.connector\.client_key: does not match client_cert"):
+        load_directory(write(tmp_path, [bank(connector=mismatched)]))
+    (tmp_path / "not-pem.pem").write_text("hello")
+    with pytest.raises(DirectoryError, match=r"connector\.ca_bundle: .* is not a PEM certificate"):
+        load_directory(write(tmp_path, [bank(connector={**good, "ca_bundle": "not-pem.pem"})]))
+    signing = {**good, "signing": {"key": other.key.name, "cert": qwac.cert.name}}
+    with pytest.raises(DirectoryError, match=r"connector\.signing\.key: does not match signing\.cert"):
+        load_directory(write(tmp_path, [bank(connector=signing)]))
+
+
+def test_connector_settings_never_reach_a_bank_object(tmp_path):
+    loaded = load_directory(write(tmp_path, [bank()]))
+    assert "xs2a.hausbank" not in repr(loaded.get("hausbank"))
