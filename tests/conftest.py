@@ -211,15 +211,28 @@ class Tpp:
         return response.json()["token_request"]
 
     def approve(self, request_id: str, user: str = "alice", bank_id: str = "sandbox", accounts: int | None = None):
-        """What the consent page does when the customer taps Allow (the WebView issue drives it for real)."""
-        from webview_bridge.banks.directory import get_bank
-        from webview_bridge.store import token_requests
+        """A customer goes through the whole flow and, at the bank, keeps the first `accounts` ticked;
+        the token as its grantee reads it (None if the request ended otherwise)."""
+        from types import SimpleNamespace
 
-        runtime = self.server.runtime
-        available = runtime.connector.accounts(get_bank(bank_id), user)
-        chosen = [a.id for a in available][: accounts or len(available)]
-        return token_requests.approve(runtime.db, runtime.clock, request_id, customer_id=f"cus_{user}",
-                                      customer_ref=user, bank_id=bank_id, account_ids=chosen)
+        from tests.support.customer import Customer, forms, query
+
+        person = Customer(self.server.url)
+        try:
+            consent = person.to_consent(f"{self.server.url}/app/request-token/{request_id}", bank_id)
+            if consent.status_code != 200:
+                return None
+            login = person.bank_login(person.decide(consent, "allow"), user)
+            boxes = [v for f in forms(login) for k, v in f.fields if f.input_named(type="checkbox") == k]
+            untick = set(boxes[accounts:]) if accounts is not None else set()
+            back = person.back_from_bank(person.submit(login, "Confirm", untick=untick))
+        finally:
+            person.close()
+        token_id = query(back.headers.get("location", "")).get("token-id")
+        if token_id is None:
+            return None
+        token = self.http.get(f"/tokens/{token_id}").json()["token"]
+        return SimpleNamespace(**{**token, "account_ids": tuple(token["account_ids"])})
 
     def on_behalf_of(self, token_id: str) -> dict[str, str]:
         return {"On-Behalf-Of": token_id}

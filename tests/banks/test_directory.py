@@ -99,3 +99,13 @@ def test_certificates_must_be_readable_pem_and_match_their_keys(tmp_path):
 def test_connector_settings_never_reach_a_bank_object(tmp_path):
     loaded = load_directory(write(tmp_path, [bank()]))
     assert "xs2a.hausbank" not in repr(loaded.get("hausbank"))
+
+
+def test_every_monogram_in_the_directory_is_readable(tmp_path):
+    from webview_bridge.domain.customizations import contrast_ratio
+
+    for listed in load_directory().banks:
+        assert contrast_ratio(listed.monogram_text, listed.colour) >= 4.5, listed.id
+    assert load_directory(write(tmp_path, [bank(colour="#f5d90a")])).get("hausbank").monogram_text == "#161a1f"
+    with pytest.raises(DirectoryError, match=r"banks\[0\]\.colour: a monogram on #777777 cannot reach 4.5:1"):
+        load_directory(write(tmp_path, [bank(colour="#777777")]))

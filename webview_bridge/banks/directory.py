@@ -61,6 +61,13 @@ class Bank:
         words = [w for w in self.name.replace("&", " ").split() if w[:1].isupper()]
         return "".join(w[0] for w in words[:2]) or self.name[:1]
 
+    @property
+    def monogram_text(self) -> str:
+        """White or near-black, whichever reads better on the bank's colour."""
+        from webview_bridge.domain.customizations import contrast_ratio
+
+        return max(("#ffffff", "#161a1f"), key=lambda text: contrast_ratio(text, self.colour))
+
     @cached_property
     def logo_uri(self) -> str:
         """The bank's own logo, or a tiny inline SVG monogram: no request to anyone, allowed by `img-src 'self' data:`."""
@@ -70,7 +77,7 @@ class Bank:
             "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 40 40'>"
             f"<rect width='40' height='40' rx='8' fill='{self.colour}'/>"
             "<text x='20' y='26' font-family='sans-serif' font-size='16' font-weight='700' "
-            f"text-anchor='middle' fill='#fff'>{self.monogram}</text></svg>"
+            f"text-anchor='middle' fill='{self.monogram_text}'>{self.monogram}</text></svg>"
         )
         return "data:image/svg+xml," + quote(svg, safe=" '=/:,")
 
@@ -172,6 +179,15 @@ class _BankIn(_Strict):
     colour: str = Field("#4f5966", pattern=r"^#[0-9a-fA-F]{6}$")
     popular: bool = False
     connector: _ConnectorIn
+
+    @field_validator("colour")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        from webview_bridge.domain.customizations import MIN_CONTRAST, contrast_ratio
+
+        if max(contrast_ratio("#ffffff", value), contrast_ratio("#161a1f", value)) < MIN_CONTRAST:
+            raise ValueError(f"a monogram on {value} cannot reach {MIN_CONTRAST}:1 contrast; choose a darker or lighter colour")
+        return value
 
     @field_validator("countries")
     @classmethod
