@@ -1,0 +1,77 @@
+"""The sandbox ASPSP on its own (`webview-bridge sandbox-bank`), for connector work and benchmarks.
+
+Served under /sandbox-bank as when mounted in the main server, so its URLs look the same. With
+`client_ca` it requires a TLS client certificate signed by that CA — as a real bank requires the
+TPP's QWAC — and refuses the handshake of anyone without one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from webview_bridge.clock import Clock, SystemClock
+from webview_bridge.sandbox_bank.app import sandbox_bank_app
+from webview_bridge.sandbox_bank.config import SandboxConfig
+from webview_bridge.settings import normalise_database_url
+from webview_bridge.store import server_keys
+from webview_bridge.store.database import Database
+
+PREFIX = "/sandbox-bank"
+
+
+def standalone_app(config: SandboxConfig) -> Starlette:
+    return Starlette(routes=[Mount(PREFIX, app=sandbox_bank_app(config))])
+
+
+def shared_secret(db: Database, clock: Clock) -> bytes:
+    """The pages' signing key, derived from the server keys kept in the database, so every
+    instance on one database (and the main server) signs alike without configuration."""
+    first = server_keys.load_or_create(db, clock)[0]
+    return hmac.new(first.encode(), b"sandbox-bank/pages", hashlib.sha256).digest()
+
+
+def standalone_server(host: str = "127.0.0.1", port: int = 8090, database_url: str = "sqlite:///webview_bridge.db",
+                      public_url: str | None = None, tpp_name: str = "webview-bridge", tls_cert: str | None = None,
+                      tls_key: str | None = None, client_ca: str | None = None, validate: bool = False,
+                      trusted_key: str | None = None, clock: Clock | None = None,
+                      bank: Callable[[str], Any] | None = None) -> uvicorn.Server:
+    """A configured uvicorn server (not yet running): serve_standalone runs it, tests run it in a thread."""
+    if (tls_cert is None) != (tls_key is None):
+        raise ValueError("tls_cert and tls_key go together")
+    if client_ca is not None and tls_cert is None:
+        raise ValueError("client_ca needs tls_cert and tls_key: client certificates exist only over TLS")
+    if bank is None:
+        from webview_bridge.banks.directory import get_bank as bank
+    clock = clock or SystemClock()
+    db = Database(normalise_database_url(database_url))
+    db.prepare_for_serving()
+    scheme = "https" if tls_cert else "http"
+    config = SandboxConfig(
+        db=db, clock=clock, public_url=public_url or f"{scheme}://{host}:{port}{PREFIX}", bank=bank,
+        secret=shared_secret(db, clock), tpp_name=tpp_name, trusted_key=trusted_key, validate=validate,
+    )
+    tls: dict[str, Any] = {}
+    if tls_cert:
+        tls = {"ssl_certfile": tls_cert, "ssl_keyfile": tls_key}
+    if client_ca:
+        tls.update(ssl_cert_reqs=ssl.CERT_REQUIRED, ssl_ca_certs=client_ca)
+    return uvicorn.Server(uvicorn.Config(standalone_app(config), host=host, port=port, log_level="info",
+                                         lifespan="off", **tls))
+
+
+def serve_standalone(host: str = "127.0.0.1", port: int = 8090, database_url: str = "sqlite:///webview_bridge.db",
+                     public_url: str | None = None, tpp_name: str = "webview-bridge", tls_cert: str | None = None,
+                     tls_key: str | None = None, client_ca: str | None = None, validate: bool = False,
+                     trusted_key: str | None = None) -> None:
+    """Runs the sandbox ASPSP until interrupted. `public_url` defaults to this host and port
+    under /sandbox-bank; `validate` holds every call to the official file (slower: tests, debugging)."""
+    standalone_server(host, port, database_url, public_url, tpp_name, tls_cert, tls_key, client_ca, validate,
+                      trusted_key).run()
