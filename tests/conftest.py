@@ -120,12 +120,32 @@ def server_port() -> int:
 
 @pytest.fixture
 def settings(database_url: str, server_port: int) -> Settings:
-    return Settings(database_url=database_url, port=server_port, public_url=f"http://127.0.0.1:{server_port}")
+    return Settings(database_url=database_url, port=server_port, public_url=f"http://127.0.0.1:{server_port}",
+                    sandbox_validate=True)
 
 
 @pytest.fixture
-def app(settings: Settings, clock: ManualClock):
-    return create_app(settings, clock)
+def bank_calls() -> list[str]:
+    """Every way the server's calls to a bank broke the Berlin Group file (none, or the test fails)."""
+    return []
+
+
+@pytest.fixture
+def app(settings: Settings, clock: ManualClock, bank_calls: list[str]):
+    from webview_bridge.banks.xs2a.openapi import NonConformance, check_request, check_response
+
+    built = create_app(settings, clock)
+
+    def hold_to_the_file(exchange) -> None:
+        try:
+            check_request(exchange)
+            check_response(exchange)
+        except NonConformance as problem:
+            bank_calls.append(str(problem))
+
+    built.state.runtime.banks.observe = hold_to_the_file
+    yield built
+    assert bank_calls == [], "calls to the bank broke the Berlin Group file"
 
 
 @pytest.fixture

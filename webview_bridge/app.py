@@ -25,6 +25,7 @@ from webview_bridge.resources import STATIC_DIR
 from webview_bridge.runtime import Runtime
 from webview_bridge.settings import Settings
 from webview_bridge.web import activation, bank_auth, bank_select, consent, endings, home, theming, well_known
+from webview_bridge.sandbox_bank import SandboxConfig, sandbox_bank_app
 from webview_bridge.worker import Worker
 from webview_bridge.web.templating import is_page_path, make_templates, render
 
@@ -95,6 +96,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             # The WebView's screens and the sandbox bank, most of a flow's requests, are matched first.
             _under("/app", bank_select.routes, activation.routes, bank_auth.routes, consent.routes, endings.routes,
                    theming.routes),
+            Mount("/sandbox-bank", app=sandbox_bank_app(SandboxConfig(
+                db=runtime.db, clock=runtime.clock, public_url=f"{settings.base_url}/sandbox-bank",
+                bank=runtime.directory.get, secret=runtime.keyring.derive("sandbox-bank/pages")[0],
+                tpp_name=settings.operator_name, trusted_key=runtime.sandbox_trusted_key,
+                validate=settings.sandbox_validate)), name="sandbox_bank"),
             *home.routes,
             *health.routes,
             *oauth.routes,

@@ -48,6 +48,8 @@ class Settings:
     bank_cache_seconds: int = 21_600
     # Who runs this server, as banks' own consent pages name the holder of its certificate.
     operator_name: str = "webview-bridge"
+    # Hold the built-in sandbox bank's every request and answer to the Berlin Group file (slower; tests).
+    sandbox_validate: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -142,6 +144,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         rate_limit_pages=_int_env(env, "RATE_LIMIT_PAGES", 60, allow_zero=True),
         banks_file=Path(env[ENV_PREFIX + "BANKS"]) if env.get(ENV_PREFIX + "BANKS") else None,
         bank_cache_seconds=_int_env(env, "BANK_CACHE_SECONDS", 21_600, allow_zero=True),
+        sandbox_validate=env.get(ENV_PREFIX + "SANDBOX_VALIDATE", "") in ("1", "true", "yes"),
         operator_name=(env.get(ENV_PREFIX + "OPERATOR_NAME") or "webview-bridge").strip()[:100] or "webview-bridge",
         apple_app_site_association=_json_setting(env, "APPLE_APP_SITE_ASSOCIATION"),
         assetlinks=_json_setting(env, "ASSETLINKS"),

@@ -12,7 +12,7 @@ NOW = datetime(2026, 12, 2, 12, tzinfo=timezone.utc)
 
 
 def test_access_asks_for_what_each_resource_needs_and_lets_the_customer_choose_accounts():
-    assert mapping.consent_access(["ACCOUNTS"]) == {"accounts": []}
+    assert mapping.consent_access(["ACCOUNTS"]) == {"accounts": [], "additionalInformation": {"ownerName": []}}
     assert mapping.consent_access(["BALANCES"]) == {"accounts": [], "balances": []}
     assert mapping.consent_access(["TRANSACTIONS"]) == {"accounts": [], "transactions": []}
     assert mapping.consent_access(["STANDING_ORDERS"]) == {"accounts": [], "transactions": []}

@@ -117,7 +117,10 @@ class Customer:
                     if name:
                         data.append((name, value))
                     target = urljoin(str(page.request.url), form.action or str(page.request.url))
-                    return self.http.post(target, data=data)
+                    grouped: dict[str, list[str]] = {}
+                    for key, item in data:
+                        grouped.setdefault(key, []).append(item)
+                    return self.http.post(target, data=grouped)
         raise AssertionError(f"no button {button!r} on the page ({page.status_code}): {page.text[:300]}")
 
     # --- our pages ------------------------------------------------------------------------
@@ -149,11 +152,17 @@ class Customer:
         page = self.follow(to_bank)
         form = forms(page)[0]
         user_field, password_field = form.input_named(autocomplete="username"), form.input_named(type="password")
-        answer = self.submit(page, "Log in", fill={user_field: username, password_field: password})
+        answer = self._see_other(self.submit(page, "Log in", fill={user_field: username, password_field: password}))
         if answer.status_code == 200 and any(f.input_named(autocomplete="one-time-code") for f in forms(answer)):
             code_field = next(f.input_named(autocomplete="one-time-code") for f in forms(answer)
                               if f.input_named(autocomplete="one-time-code"))
-            answer = self.submit(answer, "Log in", fill={code_field: one_time_code or ""})
+            answer = self._see_other(self.submit(answer, "Log in", fill={code_field: one_time_code or ""}))
+        return answer
+
+    def _see_other(self, answer: httpx2.Response) -> httpx2.Response:
+        """A bank's post/redirect/get to its next page of its own (not the 302 that leaves it)."""
+        while answer.status_code == 303:
+            answer = self.follow(answer)
         return answer
 
     def at_bank(self, to_bank: httpx2.Response, username: str = "alice", *, decision: str = "Confirm",

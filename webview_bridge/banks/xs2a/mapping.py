@@ -35,15 +35,20 @@ _FREQUENCIES = {"Daily": 1, "Weekly": 7, "EveryTwoWeeks": 14, "Monthly": 30, "Ev
 
 
 def consent_access(resources: Iterable[str]) -> dict[str, Any]:
-    """A bank-offered consent's access: empty lists for what the resources need; the customer
-    chooses the accounts at the bank."""
+    """A bank-offered consent's access: empty lists for what the resources need (and, with
+    ACCOUNTS, the owner's name); the customer chooses the accounts at the bank."""
     wanted = set(resources)
     access: dict[str, Any] = {}
     for resource in wanted:
         for entry in ACCESS_FOR_RESOURCE[resource]:
             access[entry] = []
+    additional = {}
+    if "ACCOUNTS" in wanted:  # the holder's name belongs to the account details the protocol shows
+        additional["ownerName"] = []
     if "TRANSFER_DESTINATIONS" in wanted:
-        access["additionalInformation"] = {"trustedBeneficiaries": []}
+        additional["trustedBeneficiaries"] = []
+    if additional:
+        access["additionalInformation"] = additional
     return dict(sorted(access.items()))
 
 
