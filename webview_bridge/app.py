@@ -83,7 +83,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        worker.start()
+        if settings.worker:
+            worker.start()
         try:
             yield
         finally:

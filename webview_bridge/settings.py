@@ -48,6 +48,8 @@ class Settings:
     bank_cache_seconds: int = 21_600
     # Who runs this server, as banks' own consent pages name the holder of its certificate.
     operator_name: str = "webview-bridge"
+    # Run the background worker (outbox: bank consents to end, webhooks). Tests drive it by hand.
+    worker: bool = True
     # Hold the built-in sandbox bank's every request and answer to the Berlin Group file (slower; tests).
     sandbox_validate: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)

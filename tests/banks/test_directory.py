@@ -7,7 +7,9 @@ import json
 import pytest
 
 from tests.support.certs import ThrowawayCA
-from webview_bridge.banks.directory import BankQuery, DirectoryError, load_directory
+from webview_bridge.banks.directory import BankQuery, DirectoryError, fold, load_directory
+
+DIRECTORY = load_directory()
 
 
 def write(tmp_path, banks, **top):
@@ -33,6 +35,37 @@ def test_the_shipped_sandbox_directory_meets_the_protocol():
     assert any(not b.supports_account_details_api for b in banks)
     assert any(b.name != b.name.encode("ascii", "ignore").decode() for b in banks)  # accented names, as real banks have
     assert all(directory.connector_settings(b.id).type == "sandbox" for b in banks)
+    assert len({b.id for b in banks}) == len(banks)
+    assert all(len(b.bic) in (8, 11) and b.bic.isalnum() and b.bic[4:6].isalpha() for b in banks)
+
+
+def test_search_ignores_case_and_accents_and_matches_bic():
+    assert [b.name for b in DIRECTORY.find(BankQuery(search="CREDIT LUMIERE")).banks] == ["Crédit Lumière"]
+    assert [b.name for b in DIRECTORY.find(BankQuery(search="łąk")).banks] == ["Bank Łąkowy"]
+    assert [b.name for b in DIRECTORY.find(BankQuery(search="lakowy")).banks] == ["Bank Łąkowy"]
+    assert [b.id for b in DIRECTORY.find(BankQuery(search="sndbgb")).banks] == ["sandbox"]
+    assert fold("Mühlental") == fold("MUHLENTAL")
+
+
+def test_filters_sorting_and_paging():
+    german = DIRECTORY.find(BankQuery(countries=("DE",)))
+    assert german.total_count >= 4 and all("DE" in b.countries for b in german.banks)
+    external = DIRECTORY.find(BankQuery(features=(("requires_external_auth", True),)))
+    assert all(b.requires_external_auth for b in external.banks) and external.total_count >= 1
+    by_name = [fold(b.name) for b in DIRECTORY.find(BankQuery()).banks]
+    assert by_name == sorted(by_name)
+    by_country = [b.countries[0] for b in DIRECTORY.find(BankQuery(sort="country")).banks]
+    assert by_country == sorted(by_country)
+    first, second = DIRECTORY.find(BankQuery(per_page=15, page=1)), DIRECTORY.find(BankQuery(per_page=15, page=2))
+    assert first.page_count == second.page_count == -(-len(DIRECTORY.banks) // 15)
+    assert not {b.id for b in first.banks} & {b.id for b in second.banks}
+    assert DIRECTORY.find(BankQuery(page=99)).banks == []
+
+
+def test_logos_are_inline_images_that_need_no_other_origin():
+    for bank in DIRECTORY.banks:
+        assert bank.logo_uri.startswith("data:image/svg+xml,")
+        assert "#" not in bank.logo_uri  # a raw # would end the data URL
 
 
 def test_a_file_replaces_the_sandbox_banks_or_extends_them(tmp_path):

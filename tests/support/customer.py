@@ -140,6 +140,8 @@ class Customer:
         """From the URL the TPP got to our consent screen."""
         request_id = url.rstrip("/").rsplit("/", 1)[1]
         entry = self.http.get(url)
+        if entry.status_code not in (200, 302):
+            return entry
         chosen = entry if entry.status_code == 302 else self.choose_bank(request_id, bank_id, entry)
         assert chosen.status_code == 302, (chosen.status_code, chosen.text[:300])
         return self.follow(chosen)
