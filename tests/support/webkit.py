@@ -14,7 +14,10 @@ Selectors: `role=ROLE[name="Accessible name"]`, `label=Label text` (exact, white
 visible elements only, more than one match is an error), anything else is CSS.
 
 The host runs on Debian's /usr/bin/python3 with Debian's PyGObject and WebKitGTK, which
-scripts/install-system-deps.sh installs; the venv needs nothing more.
+scripts/install-system-deps.sh installs; the venv needs nothing more. Environment:
+WVB_WEBKIT_PYTHON (another interpreter with `gi`), WVB_WEBKIT_DISPLAY=inherit (use $DISPLAY,
+e.g. to watch the pages on a desktop, instead of a private Xvfb), WVB_WEBKIT_TRACE=1 (the
+host logs every command, navigation and load with timestamps to its log).
 """
 
 from __future__ import annotations
@@ -44,8 +47,10 @@ def _start_xvfb() -> tuple[subprocess.Popen, str]:
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         raise WebKitError(f"Xvfb is not installed: {INSTALL_HINT}")
+    # setpriv (util-linux, always on Debian): Xvfb ends with the test run even if pytest is killed.
+    reaper = ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
     read_end, write_end = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp", "-noreset"],
+    proc = subprocess.Popen([*reaper, xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp", "-noreset"],
                             pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_end)
     with os.fdopen(read_end) as pipe:
@@ -248,7 +253,12 @@ class Page:
         return self._do("snapshot", path=str(path), full_page=full_page)
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str | None = None) -> Any:
-        return self.host.wait_for(predicate, timeout, what)
+        try:
+            return self.host.wait_for(predicate, timeout, what)
+        except TimeoutError as error:
+            state = self.state()
+            raise TimeoutError(f"{error}; the page is at {state['url']} ({state['title']!r}), "
+                               f"last load error: {state['error']}") from None
 
     def wait_for_selector(self, selector: str, timeout: float = 10.0) -> None:
         self.wait_for(lambda: self.visible(selector), timeout, selector)
