@@ -168,9 +168,11 @@ class WebKitHost:
     def new_page(self, *, javascript: bool = True, width: int = 390, height: int = 844,
                  intercept: list[str] | None = None, user_agent: str | None = None,
                  settings: dict[str, Any] | None = None) -> "Page":
-        """A fresh WebView. `javascript=False`: page scripts do not run (the driver's still do).
-        `intercept`: URL prefixes the app catches (default: every scheme but http(s), about, data,
-        blob). `settings`: any WebKitSettings property, e.g. {"enable-javascript": False}."""
+        """A fresh WebView. `javascript=False`: WebKitSettings enable-javascript off, so page
+        scripts never run and <noscript> shows; the driver's own calls still work (the host turns
+        JavaScript on for each call only). `intercept`: URL prefixes the app catches (default:
+        every scheme but http(s), about, data, blob). `settings`: any WebKitSettings property,
+        e.g. {"enable-javascript": False} (which, set this way, also stops the driver)."""
         options = {"javascript": javascript, "width": width, "height": height, "intercept": intercept,
                    "user_agent": user_agent, "settings": settings or {}}
         page_id = self.request("open_page", **options)

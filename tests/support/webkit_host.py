@@ -207,6 +207,7 @@ class Page:
         self.loads_finished = 0
         self.last_error: str | None = None
         self.waiters: list = []
+        self.scripts_off = False
 
         self.content = WebKit2.UserContentManager()
         self.content.connect("script-message-received::webviewBridge", self._on_message)
@@ -234,11 +235,14 @@ class Page:
         self.id = page_id
         self.intercept = intercept  # URL prefixes the app catches; None: every non-web scheme
         self.navigations.clear()
-        # JavaScript off for the page, as in a WebView that disables it: page scripts (<script>,
-        # on* attributes, javascript: URLs) do not run, but the host can still run its own
-        # scripts in its isolated world to drive and read the page. (enable-javascript=False
-        # would also refuse the host's scripts: "Cannot execute JavaScript in this document".)
-        self.settings.set_enable_javascript_markup(javascript)
+        # JavaScript off, as in a WebView whose app turned it off (enable-javascript=False): page
+        # scripts never run and <noscript> shows. WebKit then refuses the host's own scripts too
+        # ("Cannot execute JavaScript in this document"), so `evaluate` turns JavaScript on just
+        # for the driver's call and off again before anything else reaches the web process.
+        # (enable-javascript-markup=False would keep the driver working without that, but
+        # WebKit then counts scripting as on and hides <noscript>: not what a user sees.)
+        self.scripts_off = not javascript
+        self.settings.set_enable_javascript(javascript)
         if user_agent:
             self.settings.set_user_agent(user_agent)
         else:
@@ -343,10 +347,19 @@ class Page:
 
     def evaluate(self, source: str, on_value, on_error) -> None:
         def finished(view, result, _data):
+            if self.scripts_off:
+                self.settings.set_enable_javascript(False)
             try:
-                on_value(js_value(view.evaluate_javascript_finish(result)))
+                value = js_value(view.evaluate_javascript_finish(result))
             except GLib.Error as error:
                 on_error(error.message)
+            else:
+                on_value(value)
+        if self.scripts_off:
+            # Settings reach the web process in order with the call below, and the "off" in
+            # `finished` goes out before WebKit asks the host about any navigation the call
+            # started: the next document is parsed with JavaScript off again.
+            self.settings.set_enable_javascript(True)
         self.view.evaluate_javascript(DRIVER_JS + "\n" + source, -1, WORLD, "webview-bridge-test-driver.js",
                                       None, finished, None)
 

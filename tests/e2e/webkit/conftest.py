@@ -36,7 +36,7 @@ def webkit(webkit_host: WebKitHost) -> Iterator[Page]:
 
 @pytest.fixture
 def webkit_without_js(webkit_host: WebKitHost) -> Iterator[Page]:
-    """The same with JavaScript off for the page (the test still drives it from the host)."""
+    """The same with JavaScript turned off in the WebView (the test still drives it from the host)."""
     page = webkit_host.new_page(javascript=False)
     yield page
     page.close()

@@ -15,7 +15,7 @@ from tests.support.webkit import WebKitError
 pytestmark = pytest.mark.browser
 
 PAGE = """<!doctype html><title>Stub</title>
-<body data-js="off"><h1>Stub page</h1>
+<body data-js="off"><h1>Stub page</h1><noscript><p>Scripts are off</p></noscript>
 <script>
   document.body.dataset.js = "on";
   window.webkit.messageHandlers.webviewBridge.postMessage(JSON.stringify({event: "OPEN"}));
@@ -110,15 +110,18 @@ def test_headers_ride_on_the_first_load_and_its_same_origin_redirects_only(webki
     assert [auth for _, _, auth, _ in Stub.seen] == ["Bearer client-token", None]
 
 
-def test_javascript_off_stops_page_scripts_but_not_the_driver(webkit_host, stub, tmp_path):
+def test_javascript_off_stops_page_scripts_but_not_the_driver(webkit_host, stub):
     page = webkit_host.new_page(javascript=False)
     try:
         page.goto(stub + "/")
         assert page.evaluate("document.body.dataset.js") == "off"  # the page's script never ran
-        assert page.messages() == []
+        assert "Scripts are off" in page.text()  # <noscript> shows, as in a WebView without JavaScript
+        page.click('role=link[name="Plain link"]')  # the driver's scripts ran in between...
+        assert page.evaluate("document.body.dataset.js") == "off"  # ...yet the next page's did not
         page.fill("label=Name", "Ada")
         page.click('role=button[name="Send"]')
         assert page.redirects() == ["wvbtest://callback?state=abc"]
+        assert page.messages() == []
     finally:
         page.close()
 
