@@ -1,9 +1,9 @@
 """A second real WebView engine for the browser tests: WebKitGTK, embedded by a small host app
 (tests/support/webkit_host.py) that behaves like an iOS app around WKWebView.
 
-    host = WebKitHost.start()          # Xvfb + the host process, once per session (~1 s)
-    page = host.new_page()             # a fresh WebView with its own cookies (~0.1 s)
-    page.goto(url, headers={"Authorization": "Bearer …"})   # headers on this first load only
+    host = WebKitHost.start()          # Xvfb + the host process, once per session (~0.6 s)
+    page = host.new_page()             # a fresh WebView with its own cookies (~0.05 s)
+    page.goto(url, headers={"Authorization": "Bearer …"})   # this load (and its same-origin 302s) only
     page.fill("label=Search banks", "sandbox")
     page.click('role=button[name="Sandbox Bank"]')          # waits for the navigation it starts
     page.wait_for(lambda: page.redirects(), timeout=10)
@@ -50,7 +50,8 @@ def _start_xvfb() -> tuple[subprocess.Popen, str]:
     # setpriv (util-linux, always on Debian): Xvfb ends with the test run even if pytest is killed.
     reaper = ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
     read_end, write_end = os.pipe()
-    proc = subprocess.Popen([*reaper, xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp", "-noreset"],
+    proc = subprocess.Popen([*reaper, xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24",
+                             "-nolisten", "tcp", "-noreset"],
                             pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_end)
     with os.fdopen(read_end) as pipe:
@@ -93,7 +94,8 @@ class WebKitHost:
             **{k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")},
             "DISPLAY": display, "GDK_BACKEND": "x11", "NO_AT_BRIDGE": "1", "LANG": "C.UTF-8",
             "XDG_CACHE_HOME": f"{home}/cache", "XDG_DATA_HOME": f"{home}/data", "XDG_CONFIG_HOME": f"{home}/config",
-            "XDG_RUNTIME_DIR": home, "PYTHONUNBUFFERED": "1", "WVB_WEBKIT_TRACE": os.environ.get("WVB_WEBKIT_TRACE", ""), "PYTHONDONTWRITEBYTECODE": "1",
+            "XDG_RUNTIME_DIR": home, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+            "WVB_WEBKIT_TRACE": os.environ.get("WVB_WEBKIT_TRACE", ""),
         }
         log = open(log_path, "wb")
         proc = subprocess.Popen([SYSTEM_PYTHON, str(HOST_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -136,7 +138,7 @@ class WebKitHost:
         with self._changed:
             while ident not in self._answers:
                 left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None:
+                if left <= 0 or self._eof:
                     raise WebKitError(f"{cmd}: no answer from the WebKit host in {wait} s: {self.log_tail()}")
                 self._changed.wait(left)
             answer = self._answers.pop(ident)
@@ -194,8 +196,11 @@ class WebKitHost:
             if self.xvfb is not None:
                 self.xvfb.terminate()
                 self.xvfb.wait(timeout=10)
-            shutil.rmtree(f"{self.home}/cache", ignore_errors=True)
-            shutil.rmtree(f"{self.home}/data", ignore_errors=True)
+            if self.log_path.parent == Path(self.home):  # keep the log when it is all there is
+                for folder in ("cache", "data", "config"):
+                    shutil.rmtree(f"{self.home}/{folder}", ignore_errors=True)
+            else:
+                shutil.rmtree(self.home, ignore_errors=True)
 
 
 class Page:
