@@ -149,9 +149,11 @@ class PageEnd(Exception):
         self.response = response
 
 
+UNKNOWN = {"kind": "unknown", "back_url": None, "event": "ERROR"}
+
+
 def unknown_request(request: Request) -> Response:
-    return remember_session(request, render(request, "ending.html", {"kind": "unknown", "back_url": None,
-                                                                     "event": "ERROR"}, status=404))
+    return remember_session(request, render(request, "ending.html", UNKNOWN, status=404))
 
 
 async def open_flow(request: Request, request_id: str, *, pending: bool = True, issue: bool = True) -> FlowPage:

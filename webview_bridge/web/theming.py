@@ -26,7 +26,7 @@ from webview_bridge.web.activation import activation_page
 from webview_bridge.web.bank_auth import external_page
 from webview_bridge.web.bank_select import selection
 from webview_bridge.web.consent import _screen
-from webview_bridge.web.flow import FlowPage, unknown_request
+from webview_bridge.web.flow import UNKNOWN, FlowPage
 from webview_bridge.web.templating import render
 
 PREVIEW_MAX_AGE = 3600
@@ -62,7 +62,7 @@ screen("expired")(lambda flow: flow.finished(flow_rules.Finished("EXPIRED", "#")
 screen("used")(lambda flow: flow.finished(flow_rules.Finished("PROCESSED", "#")))
 screen("stale")(lambda flow: flow.refused(Conflict("bank_return_used", "")))
 screen("choose_first")(lambda flow: flow.refused(NotAllowed("choose_bank_first", "")))
-screen("unknown")(lambda flow: unknown_request(flow.request))
+screen("unknown")(lambda flow: flow.render("ending.html", UNKNOWN, status=404))
 
 
 async def logo(request: Request) -> Response:
@@ -114,7 +114,9 @@ async def screen_page(request: Request) -> Response:
     if draw is None:
         raise not_found("screen")
     scheme = request.query_params.get("scheme", "light")
-    return draw(_sample_flow(request, found, scheme if scheme in ("light", "dark") else "light"))
+    response = draw(_sample_flow(request, found, scheme if scheme in ("light", "dark") else "light"))
+    response.status_code = 200  # a sample of an end screen is not itself an error
+    return response
 
 
 routes = [
