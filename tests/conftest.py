@@ -120,12 +120,35 @@ def server_port() -> int:
 
 @pytest.fixture
 def settings(database_url: str, server_port: int) -> Settings:
-    return Settings(database_url=database_url, port=server_port, public_url=f"http://127.0.0.1:{server_port}")
+    # The connector's calls are held to the Berlin Group file in `app` below; the sandbox bank's
+    # own tests hold its side (tests/sandbox_bank), so it need not check every call twice here.
+    # The outbox worker is driven by hand (app.state.worker.run_due()), so tests decide when it runs.
+    return Settings(database_url=database_url, port=server_port, public_url=f"http://127.0.0.1:{server_port}",
+                    worker=False)
 
 
 @pytest.fixture
-def app(settings: Settings, clock: ManualClock):
-    return create_app(settings, clock)
+def bank_calls() -> list[str]:
+    """Every way the server's calls to a bank broke the Berlin Group file (none, or the test fails)."""
+    return []
+
+
+@pytest.fixture
+def app(settings: Settings, clock: ManualClock, bank_calls: list[str]):
+    from webview_bridge.banks.xs2a.openapi import NonConformance, check_request, check_response
+
+    built = create_app(settings, clock)
+
+    def hold_to_the_file(exchange) -> None:
+        try:
+            check_request(exchange)
+            check_response(exchange)
+        except NonConformance as problem:
+            bank_calls.append(str(problem))
+
+    built.state.runtime.banks.observe = hold_to_the_file
+    yield built
+    assert bank_calls == [], "calls to the bank broke the Berlin Group file"
 
 
 @pytest.fixture
@@ -211,15 +234,28 @@ class Tpp:
         return response.json()["token_request"]
 
     def approve(self, request_id: str, user: str = "alice", bank_id: str = "sandbox", accounts: int | None = None):
-        """What the consent page does when the customer taps Allow (the WebView issue drives it for real)."""
-        from webview_bridge.banks.directory import get_bank
-        from webview_bridge.store import token_requests
+        """A customer goes through the whole flow and, at the bank, keeps the first `accounts` ticked;
+        the token as its grantee reads it (None if the request ended otherwise)."""
+        from types import SimpleNamespace
 
-        runtime = self.server.runtime
-        available = runtime.connector.accounts(get_bank(bank_id), user)
-        chosen = [a.id for a in available][: accounts or len(available)]
-        return token_requests.approve(runtime.db, runtime.clock, request_id, customer_id=f"cus_{user}",
-                                      customer_ref=user, bank_id=bank_id, account_ids=chosen)
+        from tests.support.customer import Customer, forms, query
+
+        person = Customer(self.server.url)
+        try:
+            consent = person.to_consent(f"{self.server.url}/app/request-token/{request_id}", bank_id)
+            if consent.status_code != 200:
+                return None
+            login = person.bank_login(person.decide(consent, "allow"), user)
+            boxes = [v for f in forms(login) for k, v in f.fields if f.input_named(type="checkbox") == k]
+            untick = set(boxes[accounts:]) if accounts is not None else set()
+            back = person.back_from_bank(person.submit(login, "Confirm", untick=untick))
+        finally:
+            person.close()
+        token_id = query(back.headers.get("location", "")).get("token-id")
+        if token_id is None:
+            return None
+        token = self.http.get(f"/tokens/{token_id}").json()["token"]
+        return SimpleNamespace(**{**token, "account_ids": tuple(token["account_ids"])})
 
     def on_behalf_of(self, token_id: str) -> dict[str, str]:
         return {"On-Behalf-Of": token_id}

@@ -24,8 +24,8 @@ def test_no_secret_or_token_reaches_a_log_line(server, register_app, caplog):
         stored = tpp.store_request(csrf_token=csrf, bank_id="sandbox")
         person = Customer(server.url)
         entry = person.http.get(f"/app/request-token/{stored['id']}", headers={"Authorization": f"Bearer {client_token}"})
-        page = person.get(entry.headers["location"])
-        back = person.decide(stored["id"], page, "allow")
+        page = person.follow(entry)  # the trusted path: accounts to tick here, no bank page
+        back = person.decide(page, "allow", accounts=person.accounts(page)[:1])
         token_id = query(back.headers["location"])["token-id"]
         tpp.http.get("/accounts", headers={"On-Behalf-Of": token_id})
         httpx2.post(server.url + "/oauth/token", auth=(tpp_creds.app_id, "wrong-secret"), data={"grant_type": "client_credentials"})

@@ -23,7 +23,8 @@ def test_the_wheel_carries_templates_and_static_files_and_serves_pages(tmp_path)
     assert "webview_bridge/templates/base.html" in names
     assert "webview_bridge/static/app.css" in names
     assert "webview_bridge/store/migrations/versions/0001_foundation.py" in names
-    assert "webview_bridge/banks/directory.json" in names
+    assert "webview_bridge/banks/sandbox_banks.json" in names
+    assert "webview_bridge/banks/xs2a/spec/psd2-api_v1.3.11-2021-10-01v1.yaml" in names
     assert "webview_bridge/locale/de/LC_MESSAGES/messages.po" in names
 
     unpacked = tmp_path / "site"

@@ -61,7 +61,7 @@ def test_each_request_logs_one_json_line_with_route_not_path(http, caplog):
 def test_page_and_static_requests_log_their_route_pattern_never_the_ids_in_the_path(http, caplog):
     paths = {"/app/request-token/rq-secret-id/consent": "/app/request-token/{request_id}/consent",
              "/app/no-such-screen/rq-secret-id": "/app/{path}",
-             "/sandbox-bank/sandbox/authorize": "/sandbox-bank/{bank_id}/authorize",
+             "/sandbox-bank/sandbox/v1/consents/consent-secret-id/status": "/sandbox-bank/{bank_id}/v1/consents/{consent_id}/status",
              "/static/app.css": "/static/{path}"}
     with caplog.at_level(logging.INFO, logger="webview_bridge.access"):
         for number, path in enumerate(paths):

@@ -24,7 +24,9 @@ from starlette.middleware.gzip import GZipMiddleware
 from webview_bridge.resources import STATIC_DIR
 from webview_bridge.runtime import Runtime
 from webview_bridge.settings import Settings
-from webview_bridge.web import activation, bank_auth, bank_select, consent, endings, home, sandbox_bank, theming, well_known
+from webview_bridge.web import activation, bank_auth, bank_select, consent, endings, home, theming, well_known
+from webview_bridge.sandbox_bank import SandboxConfig, sandbox_bank_app
+from webview_bridge.worker import Worker
 from webview_bridge.web.templating import is_page_path, make_templates, render
 
 log = logging.getLogger("webview_bridge")
@@ -77,17 +79,29 @@ def _under(prefix: str, *groups: list[Route]) -> Mount:
 def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     runtime = Runtime.open(settings, clock)
 
+    worker = Worker(runtime)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        runtime.close()
+        if settings.worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            await runtime.aclose()
+            runtime.close()
 
     app = Starlette(
         routes=[
             # The WebView's screens and the sandbox bank, most of a flow's requests, are matched first.
             _under("/app", bank_select.routes, activation.routes, bank_auth.routes, consent.routes, endings.routes,
                    theming.routes),
-            _under("/sandbox-bank", sandbox_bank.routes),
+            Mount("/sandbox-bank", app=sandbox_bank_app(SandboxConfig(
+                db=runtime.db, clock=runtime.clock, public_url=f"{settings.base_url}/sandbox-bank",
+                bank=runtime.directory.get, secret=runtime.keyring.derive("sandbox-bank/pages")[0],
+                tpp_name=settings.operator_name, trusted_key=runtime.sandbox_trusted_key,
+                validate=settings.sandbox_validate)), name="sandbox_bank"),
             *home.routes,
             *health.routes,
             *oauth.routes,
@@ -118,4 +132,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     app.state.oauth_server = oauth.BridgeAuthorizationServer(runtime)
     app.state.templates = make_templates(settings.templates_dir)
     app.state.fragments = {}
+    app.state.offered = {}
+    app.state.worker = worker
     return app

@@ -11,6 +11,8 @@ from typing import Any, NoReturn
 
 from webview_bridge import __version__
 from webview_bridge.domain.apps import ROLE_CHOICES, validate_app_name, validate_embed_origin, validate_redirect_url
+from webview_bridge.banks.directory import DirectoryError
+from webview_bridge.clock import SystemClock
 from webview_bridge.runtime import Runtime
 from webview_bridge.settings import Settings, SettingsError, settings_from_env
 from webview_bridge.store import apps as app_store
@@ -41,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--public-url", metavar="URL", help="base URL browsers and TPPs use (env WEBVIEW_BRIDGE_PUBLIC_URL)")
     serve.add_argument("--demo", action="store_true", help="also register and mount the demo TPP at /demo")
     serve.add_argument("--templates", metavar="DIR", type=Path, help="templates here override the built-in ones by name")
+    serve.add_argument("--banks", metavar="FILE", type=Path, help="the bank directory file (env WEBVIEW_BRIDGE_BANKS)")
 
     apps = commands.add_parser("apps", help="register and manage apps").add_subparsers(
         dest="apps_command", required=True, parser_class=_Parser
@@ -63,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     rotate_cb.add_argument("--retire-old", action="store_true", help="older callback secrets stop verifying")
     rotate_cb.add_argument("--json", action="store_true")
 
+    banks = commands.add_parser("banks", help="the bank directory").add_subparsers(
+        dest="banks_command", required=True, parser_class=_Parser)
+    check = banks.add_parser("check", help="validate a bank directory file; --probe calls each real bank once")
+    check.add_argument("--banks", metavar="FILE", type=Path, help="default: env WEBVIEW_BRIDGE_BANKS, else the sandbox banks")
+    check.add_argument("--probe", action="store_true", help="call each xs2a bank once to prove its URL and certificates")
+    check.add_argument("--json", action="store_true")
+
     db = commands.add_parser("db", help="database").add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     db.add_parser("upgrade", parents=[common], help="apply migrations")
     keys = commands.add_parser("keys", help="server keys").add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
@@ -76,12 +86,13 @@ def _print(args: argparse.Namespace, payload: dict[str, Any], human: str) -> Non
 
 def _settings(args: argparse.Namespace) -> Settings:
     return settings_from_env(
-        database_url=args.database,
+        database_url=getattr(args, "database", None),
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         public_url=getattr(args, "public_url", None),
         demo=getattr(args, "demo", None) or None,
         templates_dir=getattr(args, "templates", None),
+        banks_file=getattr(args, "banks", None),
     )
 
 
@@ -164,6 +175,47 @@ def _apps_rotate_callback_secret(args: argparse.Namespace) -> None:
     _print(args, {"app_id": args.app_id, "callback_secret": secret}, f"callback_secret: {secret}\n{note}")
 
 
+def _banks_check(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from webview_bridge.banks.directory import load_directory
+    from webview_bridge.banks.registry import Banks
+
+    settings = _settings(args)
+    directory = load_directory(settings.banks_file)
+    real = [b for b in directory.banks if directory.connector_settings(b.id).type == "xs2a"]
+    rows = [{"bank_id": b.id, "connector": directory.connector_settings(b.id).type} for b in directory.banks]
+    failed = 0
+    if args.probe:
+        banks = Banks(directory, base_url=settings.internal_url, account_id=lambda bank, ref: ref,
+                      now=SystemClock().now, trusted_key=None)
+
+        async def probe_all() -> dict[str, str]:
+            found = {}
+            for bank in real:
+                try:
+                    found[bank.id] = "ok: " + await banks.probe(bank)
+                except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the others
+                    found[bank.id] = f"failed: {exc}"
+            await banks.aclose()
+            return found
+
+        probed = asyncio.run(probe_all())
+        for row in rows:
+            if row["bank_id"] in probed:
+                row["probe"] = probed[row["bank_id"]]
+        failed = sum(1 for result in probed.values() if result.startswith("failed"))
+    if args.json:
+        print(json.dumps({"banks": rows, "real_banks": len(real), "failed": failed}))
+    else:
+        print(f"{len(directory.banks)} banks ({len(real)} real), the file is valid")
+        for row in rows:
+            if "probe" in row:
+                print(f"{row['bank_id']}: {row['probe']}")
+    if failed:
+        raise CliError(f"{failed} of {len(real)} banks failed the probe")
+
+
 def _db_upgrade(args: argparse.Namespace) -> None:
     db = Database(_settings(args).database_url)
     db.ping()
@@ -186,6 +238,7 @@ _COMMANDS = {
     ("apps", "list"): _apps_list,
     ("apps", "rotate-secret"): _apps_rotate_secret,
     ("apps", "rotate-callback-secret"): _apps_rotate_callback_secret,
+    ("banks", "check"): _banks_check,
     ("db", "upgrade"): _db_upgrade,
     ("keys", "rotate"): _keys_rotate,
 }
@@ -196,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = getattr(args, f"{args.command}_command", None)
     try:
         _COMMANDS[(args.command, sub)](args)
-    except (CliError, SettingsError, DatabaseError) as exc:
+    except (CliError, SettingsError, DatabaseError, DirectoryError) as exc:
         print(f"webview-bridge: error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -1,32 +1,34 @@
-"""What every handler needs: settings, the clock, the database and the server keys."""
+"""What every handler needs, made once per process: settings, the clock, the database, the server
+keys, the banks and the consent service."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
-from typing import Any, TypeVar
 
-import anyio.to_thread
-
-from webview_bridge.banks.connector import BankConnector
-from webview_bridge.banks.sandbox import SandboxConnector
+from webview_bridge.banks.directory import Directory, load_directory
+from webview_bridge.banks.registry import Banks
+from webview_bridge.banks.xs2a.mapping import our_account_id
 from webview_bridge.clock import Clock, SystemClock
+from webview_bridge.domain.consent import ConsentService
+from webview_bridge.domain.redirects import tpp_redirect
+from webview_bridge.domain.token_requests import LIFETIME, TokenRequest
 from webview_bridge.ratelimit import Limits, RateLimiter
+from webview_bridge.security.callback_state import sign_callback_state
 from webview_bridge.security.keyring import Keyring
 from webview_bridge.settings import Settings
 from webview_bridge.store import apps as app_store
 from webview_bridge.store import server_keys
+from webview_bridge.store.bank_cache import AnswerCache
 from webview_bridge.store.database import Database
-
+from webview_bridge.store.flows import StoredFlows
 
 # How stale this instance's copy of the database's server keys may get after another instance ran
 # `keys rotate`: signatures made with a new key verify everywhere within this long.
 KEY_REFRESH = timedelta(seconds=60)
-
-T = TypeVar("T")
+BANK_STATE = "bank-state"
+BANK_CALLBACK = "/app/bank-callback"
 
 
 @dataclass
@@ -35,10 +37,24 @@ class Runtime:
     clock: Clock
     db: Database
     _ring: Keyring
-    connector: BankConnector = field(default_factory=SandboxConnector)
+    directory: Directory
     limiter: RateLimiter | None = None
     _ring_loaded: datetime | None = None
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
+    banks: Banks = field(init=False)
+    consent: ConsentService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.banks = Banks(
+            self.directory, base_url=self.settings.internal_url,
+            account_id=lambda bank_id, resource_id: our_account_id(self._ring.hash, bank_id, resource_id),
+            now=self.clock.now, trusted_key=self.sandbox_trusted_key,
+            cache=AnswerCache(self.db, lambda: self.keyring, self.clock, timedelta(seconds=self.settings.bank_cache_seconds)),
+        )
+        self.consent = ConsentService(
+            StoredFlows(self.db, self.clock, lambda: self.keyring), self.banks, self.way_back, now=self.clock.now,
+            return_url=self.bank_return_url, keyed_hash=lambda value: self.keyring.hash(value),
+        )
 
     @property
     def keyring(self) -> Keyring:
@@ -48,18 +64,25 @@ class Runtime:
             self.reload_keys()
         return self._ring
 
+    @property
+    def sandbox_trusted_key(self) -> str:
+        """What this server's own sandbox bank takes as proof of the trusted capability: derived
+        from the oldest server key, so rotation does not change it and every instance agrees."""
+        return self._ring.derive("sandbox-bank/trusted")[0].hex()
+
     @classmethod
-    def open(cls, settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> Runtime:
+    def open(cls, settings: Settings, clock: Clock | None = None, *, migrate: bool = True,
+             directory: Directory | None = None) -> Runtime:
         clock = clock or SystemClock()
+        directory = directory or load_directory(settings.banks_file)
         db = Database(settings.database_url)
         if migrate:
             db.prepare_for_serving()
         else:
             db.ping()
         keyring = Keyring(_load_keys(settings, db, clock))
-        connector = SandboxConnector(settings.base_url, keyring.derive("sandbox-bank"))
         limits = Limits(token=settings.rate_limit_token, api=settings.rate_limit_api, pages=settings.rate_limit_pages)
-        return cls(settings, clock, db, keyring, connector, RateLimiter(db, limits), clock.now())
+        return cls(settings, clock, db, keyring, directory, RateLimiter(db, limits), clock.now())
 
     def reload_keys(self) -> None:
         """Another instance may have run `keys rotate`: pick up the keys it added."""
@@ -74,16 +97,38 @@ class Runtime:
             self.reload_keys()
             return app_store.callback_secret_list(self.db, self._ring, app_id)
 
-    async def ask_bank(self, call: Callable[..., T], *args: Any) -> T:
-        """A call to the bank connector: in a worker thread when it waits on a bank's network,
-        right here when it only computes (the sandbox bank)."""
-        if self.connector.blocking:
-            return await anyio.to_thread.run_sync(partial(call, *args))
-        return call(*args)
+    async def way_back(self, request: TokenRequest, *, token_id: str | None = None, error: str | None = None) -> str:
+        """The TPP's redirect URL with request-id, token-id or error, and the signed state (PROTOCOL §6)."""
+        secrets = await self.db.run(self.callback_secrets, request.app_id)
+        state = sign_callback_state(
+            secrets, app_id=request.app_id, request_id=request.id, token_id=token_id,
+            callback_state=request.details.get("callback_state"), csrf_token_hash=request.csrf_token_hash, error=error,
+        )
+        return tpp_redirect(request.redirect_url, {"request-id": request.id, "token-id": token_id, "error": error,
+                                                   "state": state})
+
+    def bank_return_url(self, request_id: str, nonce: str) -> str:
+        """Where the bank sends the customer back: our own signed state names the request and the
+        nonce of this trip to the bank, so the return works once, in whichever browser it lands."""
+        state = self.keyring.serializer(BANK_STATE).dumps({"rq": request_id, "n": nonce})
+        return f"{self.settings.base_url}{BANK_CALLBACK}?state={state}"
+
+    def read_bank_return(self, state: str) -> tuple[str, str] | None:
+        """(request id, nonce) from a bank return's state, or None when it is not ours or too old."""
+        from itsdangerous import BadSignature
+
+        try:
+            signed = self.keyring.serializer(BANK_STATE).loads(state, max_age=int(LIFETIME.total_seconds()))
+            return str(signed["rq"]), str(signed["n"])
+        except (BadSignature, KeyError, TypeError):
+            return None
 
     async def over_limit(self, kind: str, key: str) -> int | None:
         """Seconds to wait when `key` has used up its `kind` limit this minute (else None)."""
         return await self.limiter.check(kind, key, self.clock.now()) if self.limiter else None
+
+    async def aclose(self) -> None:
+        await self.banks.aclose()
 
     def close(self) -> None:
         self.db.dispose()

@@ -42,12 +42,30 @@ class Settings:
     rate_limit_token: int = 300
     rate_limit_api: int = 1200
     rate_limit_pages: int = 60
+    # The bank directory file (PROTOCOL §4); None: the built-in sandbox banks.
+    banks_file: Path | None = None
+    # How long a token's bank answers are kept (PROTOCOL §7): a quarter of a day by default.
+    bank_cache_seconds: int = 21_600
+    # Who runs this server, as banks' own consent pages name the holder of its certificate.
+    operator_name: str = "webview-bridge"
+    # Run the background worker (outbox: bank consents to end, webhooks). Tests drive it by hand.
+    worker: bool = True
+    # Hold the built-in sandbox bank's every request and answer to the Berlin Group file (slower; tests).
+    sandbox_validate: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
         """Where browsers and TPPs reach this server; URLs we hand out start with it."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def internal_url(self) -> str:
+        """Where this process itself listens: how it reaches its own sandbox bank, whatever proxy is in front."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(self.host, self.host)
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -126,6 +144,10 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         rate_limit_token=_int_env(env, "RATE_LIMIT_TOKEN", 300, allow_zero=True),
         rate_limit_api=_int_env(env, "RATE_LIMIT_API", 1200, allow_zero=True),
         rate_limit_pages=_int_env(env, "RATE_LIMIT_PAGES", 60, allow_zero=True),
+        banks_file=Path(env[ENV_PREFIX + "BANKS"]) if env.get(ENV_PREFIX + "BANKS") else None,
+        bank_cache_seconds=_int_env(env, "BANK_CACHE_SECONDS", 21_600, allow_zero=True),
+        sandbox_validate=env.get(ENV_PREFIX + "SANDBOX_VALIDATE", "") in ("1", "true", "yes"),
+        operator_name=(env.get(ENV_PREFIX + "OPERATOR_NAME") or "webview-bridge").strip()[:100] or "webview-bridge",
         apple_app_site_association=_json_setting(env, "APPLE_APP_SITE_ASSOCIATION"),
         assetlinks=_json_setting(env, "ASSETLINKS"),
     )

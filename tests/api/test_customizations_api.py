@@ -94,8 +94,7 @@ def test_themed_pages_carry_the_colours_logo_and_text_escaped(tpp):
                                                   "consent_text": "</style><script>alert(1)</script>"}).json()["customization"]
     stored = tpp.store_request(customization_id=made["id"], bank_id="sandbox")
     person = Customer(tpp.server.url)
-    entry = person.get(f"/app/request-token/{stored['id']}")
-    page = person.get(person.back_from_bank(person.bank_login(entry, "alice")).headers["location"])
+    page = person.to_consent(f"{tpp.server.url}/app/request-token/{stored['id']}")
     assert "--wvb-primary:#0b5d3b;" in page.text and "--wvb-radius:4px" in page.text
     assert "&lt;b&gt;Penny&lt;/b&gt;" in page.text and "<b>Penny" not in page.text
     assert "<script>alert(1)" not in page.text and "&lt;/style&gt;&lt;script&gt;" in page.text
@@ -111,9 +110,12 @@ def test_the_preview_link_is_signed_short_lived_and_shows_every_screen(tpp, othe
     import httpx2
 
     gallery = httpx2.get(link["url"])
-    assert gallery.status_code == 200 and gallery.text.count("<iframe") == 18
-    for screen in ("bank_select", "sandbox_bank_login", "bank_external", "bank_unavailable", "consent", "activation",
-                   "expired", "used", "unknown"):
+    from webview_bridge.web.theming import SCREENS
+
+    assert set(SCREENS) >= {"bank_select", "consent", "consent_trusted", "bank_external", "bank_unavailable",
+                            "activation", "expired", "used", "stale", "choose_first", "unknown"}
+    assert gallery.status_code == 200 and gallery.text.count("<iframe") == 2 * len(SCREENS)
+    for screen in SCREENS:
         for scheme, primary in (("light", "#0b5d3b"), ("dark", "#7ddba8")):
             page = httpx2.get(f"{link['url']}/{screen}", params={"scheme": scheme})
             assert page.status_code == 200, (screen, page.text[:300])

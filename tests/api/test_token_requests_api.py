@@ -129,15 +129,21 @@ def test_result_after_approval_and_the_description_rule(tpp, http):
 
 
 def test_a_request_is_approved_at_most_once_under_32_concurrent_approvals(tpp):
-    stored = tpp.store_request()
-    with ThreadPoolExecutor(32) as pool:
-        outcomes = list(pool.map(lambda _: tpp.approve(stored["id"]), range(32)))
-    made = [t for t in outcomes if t is not None]
-    assert len(made) == 1
-    from webview_bridge.store.schema import tokens
+    """The guarded UPDATE is the lock: of 32 approvals racing in the store, one makes the token."""
     from sqlalchemy import func, select
 
-    with tpp.server.runtime.db.read() as conn:
+    from webview_bridge.domain.consent import Approval
+    from webview_bridge.store import token_requests
+    from webview_bridge.store.schema import tokens
+
+    stored = tpp.store_request()
+    runtime = tpp.server.runtime
+    approval = Approval("sandbox", "cus_x", "alice", ("acc_1",), "{}", "alice")
+    with ThreadPoolExecutor(32) as pool:
+        outcomes = list(pool.map(lambda n: token_requests.approve(
+            runtime.db, runtime.clock, runtime.keyring, stored["id"], approval, f"session-{n}"), range(32)))
+    assert len([t for t in outcomes if t is not None]) == 1
+    with runtime.db.read() as conn:
         assert conn.execute(select(func.count()).select_from(tokens)).scalar_one() == 1
 
 

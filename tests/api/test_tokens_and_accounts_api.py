@@ -1,5 +1,7 @@
 """Tokens and account data: only the grantee, only what was granted (PROTOCOL §7)."""
 
+from datetime import timedelta
+
 import pytest
 
 ALL = ["ACCOUNTS", "BALANCES", "TRANSACTIONS", "TRANSFER_DESTINATIONS", "FUNDS_CONFIRMATIONS", "STANDING_ORDERS"]
@@ -37,12 +39,15 @@ def test_accounts_balances_and_details(tpp, granted):
     assert balance["current"]["value"].count(".") == 1 and len(balance["current"]["value"].split(".")[1]) == 2
 
 
-def test_transactions_page_by_cursor_and_filter_by_date(tpp, granted):
+def test_transactions_page_by_cursor_and_filter_by_date(tpp, granted, clock):
     headers = tpp.on_behalf_of(granted.id)
     account_id = granted.account_ids[0]
+    recent = tpp.http.get(f"/accounts/{account_id}/transactions", params={"limit": 200}, headers=headers).json()
+    oldest_default = (clock.now().date() - timedelta(days=89)).isoformat()
+    assert recent["transactions"] and min(t["booked_at"] for t in recent["transactions"]) >= oldest_default
     seen, cursor = [], None
     while True:
-        params = {"limit": 200, **({"offset": cursor} if cursor else {})}
+        params = {"limit": 200, "start_date": "2025-10-01", **({"offset": cursor} if cursor else {})}
         page = tpp.http.get(f"/accounts/{account_id}/transactions", params=params, headers=headers).json()
         seen += page["transactions"]
         cursor = page["offset"]
@@ -60,6 +65,24 @@ def test_transactions_page_by_cursor_and_filter_by_date(tpp, granted):
     assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_cursor")
     over = tpp.http.get(f"/accounts/{account_id}/transactions", params={"limit": 201}, headers=headers)
     assert over.status_code == 400 and over.json()["error"]["field"] == "limit"
+    backwards = tpp.http.get(f"/accounts/{account_id}/transactions", headers=headers,
+                             params={"start_date": "2026-03-31", "end_date": "2026-03-01"})
+    assert (backwards.status_code, backwards.json()["error"]["code"]) == (400, "invalid_date_range")
+
+
+def test_a_forged_or_borrowed_cursor_is_400_not_500(tpp, granted):
+    """A cursor is signed and bound to its token: tampering, or another token's, is refused."""
+    headers = tpp.on_behalf_of(granted.id)
+    account_id = granted.account_ids[0]
+    page = tpp.http.get(f"/accounts/{account_id}/transactions", params={"limit": 1}, headers=headers).json()
+    cursor = page["offset"]
+    for forged in (cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB"), "eyJhIjoxfQ.x.y", "MjAyNi0wMS0wMXx4"):
+        answer = tpp.http.get(f"/accounts/{account_id}/transactions", params={"offset": forged}, headers=headers)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (400, "invalid_cursor"), forged
+    other = tpp.approve(tpp.store_request(resources=["ACCOUNTS", "TRANSACTIONS"])["id"])
+    borrowed = tpp.http.get(f"/accounts/{other.account_ids[0]}/transactions", params={"offset": cursor},
+                            headers=tpp.on_behalf_of(other.id))
+    assert (borrowed.status_code, borrowed.json()["error"]["code"]) == (400, "invalid_cursor")
 
 
 def test_standing_orders_destinations_and_funds(tpp, granted):
@@ -68,7 +91,8 @@ def test_standing_orders_destinations_and_funds(tpp, granted):
     orders = tpp.http.get(f"/accounts/{account_id}/standing-orders", headers=headers).json()["standing_orders"]
     assert len(orders) == 2 and orders[0]["frequency"] == "MONTHLY"
     destinations = tpp.http.get(f"/accounts/{account_id}/transfer-destinations", headers=headers).json()
-    assert {d["type"] for d in destinations["transfer_destinations"]} == {"FASTER_PAYMENTS", "SEPA"}
+    assert destinations["transfer_destinations"] and all(d["name"] for d in destinations["transfer_destinations"])
+    assert {d["type"] for d in destinations["transfer_destinations"]} <= {"FASTER_PAYMENTS", "SEPA"}
     small = tpp.http.post(f"/accounts/{account_id}/funds-confirmation", headers=headers,
                           json={"amount": {"currency": "GBP", "value": "1.00"}})
     assert small.json() == {"funds_available": True}
@@ -93,16 +117,14 @@ def test_only_the_grantee_redeems(tpp, other_tpp, granted):
 
 
 def test_only_what_was_granted(tpp):
-    stored = tpp.store_request(resources=["ACCOUNTS"])
-    token = tpp.approve(stored["id"], accounts=1)
+    every = tpp.approve(tpp.store_request(resources=["ACCOUNTS"])["id"])
+    token = tpp.approve(tpp.store_request(resources=["ACCOUNTS"])["id"], accounts=1)
     headers = tpp.on_behalf_of(token.id)
     granted_account = token.account_ids[0]
+    assert granted_account == every.account_ids[0]  # one bank account keeps its id across consents
     refused = tpp.http.get(f"/accounts/{granted_account}/balance", headers=headers)
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "resource_not_granted")
-    from webview_bridge.banks.directory import get_bank
-
-    others = [a.id for a in tpp.server.runtime.connector.accounts(get_bank("sandbox"), "alice")][1:]
-    for account_id in others:  # alice's other accounts do not exist for this token
+    for account_id in every.account_ids[1:]:  # alice's other accounts do not exist for this token
         missing = tpp.http.get(f"/accounts/{account_id}", headers=headers)
         assert (missing.status_code, missing.json()["error"]["code"]) == (404, "account_not_found")
     assert [a["id"] for a in tpp.http.get("/accounts", headers=headers).json()["accounts"]] == [granted_account]

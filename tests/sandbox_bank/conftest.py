@@ -16,7 +16,9 @@ from typing import Any
 import httpx2
 import pytest
 
-from webview_bridge.banks.directory import get_bank
+from webview_bridge.banks.directory import load_directory
+
+get_bank = load_directory().get
 from webview_bridge.clock import ManualClock
 from webview_bridge.sandbox_bank import SandboxConfig
 from webview_bridge.sandbox_bank.api.http import Conformance

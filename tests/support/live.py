@@ -28,6 +28,17 @@ class LiveServer:
     def runtime(self):
         return self.app.state.runtime
 
+    @property
+    def loop(self):
+        """The server's event loop, where its async work (the worker, the banks' clients) must run."""
+        return self.server.servers[0].get_loop()
+
+    def run(self, coroutine, timeout: float = 30):
+        """Run a coroutine on the server's loop and wait for its result."""
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)

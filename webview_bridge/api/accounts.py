@@ -3,10 +3,12 @@ token and `On-Behalf-Of: tt_…`, and answers only what the customer granted."""
 
 from __future__ import annotations
 
-import base64
-import binascii
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from itsdangerous import BadSignature
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -15,12 +17,17 @@ from starlette.responses import JSONResponse
 from webview_bridge.api.auth import require_app
 from webview_bridge.api.models import Money, MoneyIn, Timestamp
 from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query
-from webview_bridge.banks import connector as bank
-from webview_bridge.banks.directory import Bank, get_bank
+from webview_bridge.banks import model as bank
+from webview_bridge.banks.directory import Bank
+from webview_bridge.banks.model import AccountUnknown, BankRateLimited, BankUnavailable, ConsentEnded
+from webview_bridge.banks.registry import Grant
+from webview_bridge.domain.account_data import page, transaction_window
 from webview_bridge.domain.tokens import Token, check_account, check_redemption
 from webview_bridge.errors import ApiError
 from webview_bridge.runtime import Runtime
 from webview_bridge.store import tokens as token_store
+
+T = TypeVar("T")
 
 
 def _money(money: bank.Money) -> Money:
@@ -105,6 +112,7 @@ class StandingOrderList(ResponseModel):
 class TransferDestinationView(ResponseModel):
     type: str
     identifiers: dict[str, str]
+    name: str | None = None
 
 
 class TransferDestinationList(ResponseModel):
@@ -122,14 +130,22 @@ class FundsConfirmation(ResponseModel):
 class TransactionsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(50, ge=1, le=200)
-    offset: str | None = Field(None, max_length=200, description="the cursor from the previous page")
+    offset: str | None = Field(None, max_length=400, description="the cursor from the previous page")
     start_date: date | None = None
     end_date: date | None = None
 
 
 # --- the redemption rules, applied in order ------------------------------------------------
 
-async def _redeem(request: Request, resource: str) -> tuple[Runtime, Token, Bank]:
+@dataclass(frozen=True)
+class Redeemed:
+    runtime: Runtime
+    token: Token
+    bank: Bank
+    grant: Grant
+
+
+async def _redeem(request: Request, resource: str) -> Redeemed:
     caller = await require_app(request, "tpp")
     token_id = request.headers.get("on-behalf-of", "").strip()
     if not token_id:
@@ -137,123 +153,150 @@ async def _redeem(request: Request, resource: str) -> tuple[Runtime, Token, Bank
     runtime: Runtime = request.app.state.runtime
     token = await runtime.db.run(token_store.get, runtime.db, token_id)
     token = check_redemption(token, caller.app.id, resource, runtime.clock.now())
-    found = get_bank(token.bank_id)
+    found = runtime.banks.get(token.bank_id)
     if found is None:  # the directory lost a bank that tokens still name
         raise ApiError(503, "bank_unavailable", "the bank is not available")
-    return runtime, token, found
-
-
-async def _call_bank(runtime: Runtime, fn: Any, *args: Any) -> Any:
     try:
-        return await runtime.ask_bank(fn, *args)
-    except bank.BankUnavailable:
-        raise ApiError(503, "bank_unavailable", "the bank is not answering; try again later")
+        credentials = await runtime.db.run(token_store.credentials, runtime.db, runtime.keyring, token.id)
+    except KeyError:
+        raise ApiError(503, "bank_unavailable", "this token holds no consent at its bank")
+    return Redeemed(runtime, token, found, Grant(token.id, found.id, credentials))
 
 
-async def _granted_accounts(runtime: Runtime, token: Token, found: Bank) -> list[bank.Account]:
-    accounts = await _call_bank(runtime, runtime.connector.accounts, found, token.customer_ref)
-    return [a for a in accounts if a.id in token.account_ids]
+async def _ask_bank(redeemed: Redeemed, call: Awaitable[T]) -> T:
+    """A read from the bank, its failures in the protocol's words."""
+    try:
+        return await call
+    except BankUnavailable as exc:
+        headers = {"Retry-After": str(exc.retry_after or 30)}
+        raise ApiError(503, "bank_unavailable", "the bank is not answering; try again later", headers=headers)
+    except BankRateLimited as exc:
+        raise ApiError(429, "bank_rate_limited", "the bank allows no more reads for now",
+                       headers={"Retry-After": str(exc.retry_after)})
+    except AccountUnknown:
+        raise ApiError(404, "account_not_found", "the bank does not know this account for this token")
+    except ConsentEnded as exc:
+        runtime = redeemed.runtime
+        if exc.how == "expired":
+            raise ApiError(403, "token_expired", "the bank says this consent has expired", "On-Behalf-Of")
+        await runtime.db.run(token_store.cancel, runtime.db, runtime.clock, redeemed.token.id)
+        raise ApiError(403, "token_cancelled", "the consent was revoked at the bank", "On-Behalf-Of")
 
 
-async def _one_account(request: Request, resource: str) -> tuple[Runtime, Token, Bank, bank.Account]:
-    runtime, token, found = await _redeem(request, resource)
+async def _one_account(request: Request, resource: str) -> tuple[Redeemed, str]:
+    redeemed = await _redeem(request, resource)
     account_id = request.path_params["account_id"]
-    check_account(token, account_id)
-    for account in await _granted_accounts(runtime, token, found):
-        if account.id == account_id:
-            return runtime, token, found, account
-    raise ApiError(404, "account_not_found", "the bank no longer has this account")
+    check_account(redeemed.token, account_id)
+    return redeemed, account_id
 
 
 # --- handlers ------------------------------------------------------------------------------
 
 async def list_accounts(request: Request) -> JSONResponse:
-    runtime, token, found = await _redeem(request, "ACCOUNTS")
-    accounts = await _granted_accounts(runtime, token, found)
-    return json_response(AccountList(accounts=[AccountView.of(a) for a in accounts]))
+    redeemed = await _redeem(request, "ACCOUNTS")
+    accounts = await _ask_bank(redeemed, redeemed.runtime.banks.accounts(redeemed.grant))
+    granted = [a for a in accounts if a.id in redeemed.token.account_ids]
+    return json_response(AccountList(accounts=[AccountView.of(a) for a in granted]))
 
 
 async def get_account(request: Request) -> JSONResponse:
-    *_, account = await _one_account(request, "ACCOUNTS")
-    return json_response(AccountEnvelope(account=AccountView.of(account)))
+    redeemed, account_id = await _one_account(request, "ACCOUNTS")
+    accounts = await _ask_bank(redeemed, redeemed.runtime.banks.accounts(redeemed.grant))
+    for account in accounts:
+        if account.id == account_id:
+            return json_response(AccountEnvelope(account=AccountView.of(account)))
+    raise ApiError(404, "account_not_found", "the bank no longer has this account")
 
 
 async def get_balance(request: Request) -> JSONResponse:
-    runtime, token, found, account = await _one_account(request, "BALANCES")
-    balance = await _call_bank(runtime, runtime.connector.balance, found, token.customer_ref, account, runtime.clock.now())
+    redeemed, account_id = await _one_account(request, "BALANCES")
+    balance = await _ask_bank(redeemed, redeemed.runtime.banks.balance(redeemed.grant, account_id))
     return json_response(BalanceEnvelope(balance=BalanceView(
-        account_id=balance.account_id, current=_money(balance.current), available=_money(balance.available),
+        account_id=account_id, current=_money(balance.current), available=_money(balance.available),
         updated_at=balance.updated_at,
     )))
 
 
-def _cursor(tx: bank.Transaction) -> str:
-    return base64.urlsafe_b64encode(f"{tx.booked_at.isoformat()}|{tx.id}".encode()).decode().rstrip("=")
+def _cursor(runtime: Runtime, token_id: str, after: tuple[str, str]) -> str:
+    """Signed, and bound to its token: a forged or borrowed cursor is refused, never parsed."""
+    return runtime.keyring.serializer("transactions-cursor").dumps([token_id, *after])
 
 
-def _after_cursor(cursor: str) -> tuple[datetime, str]:
+def _after_cursor(runtime: Runtime, token_id: str, cursor: str) -> tuple[datetime, str]:
     try:
-        booked_at, tx_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|", 1)
-        return datetime.fromisoformat(booked_at), tx_id
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        owner, booked_at, tx_id = runtime.keyring.serializer("transactions-cursor").loads(cursor)
+        if owner != token_id:
+            raise ValueError("another token's cursor")
+        return datetime.fromisoformat(booked_at), str(tx_id)
+    except (BadSignature, ValueError, TypeError):
         raise ApiError(400, "invalid_cursor", "offset is not a cursor this server gave out", "offset")
 
 
 async def list_transactions(request: Request) -> JSONResponse:
     query = parse_query(request, TransactionsQuery)
-    runtime, token, found, account = await _one_account(request, "TRANSACTIONS")
-    if (query.start_date or query.end_date) and not found.supports_transactions_date_filter:
-        raise ApiError(400, "date_filter_not_supported", f"{found.name} cannot filter transactions by date", "start_date")
-    if query.start_date and query.end_date and query.start_date > query.end_date:
-        raise ApiError(400, "invalid_date_range", "start_date is after end_date", "start_date")
-    history = await _call_bank(runtime, runtime.connector.transactions, found, token.customer_ref, account, runtime.clock.now())
-    if query.start_date:
-        history = [t for t in history if t.booked_at.date() >= query.start_date]
+    redeemed, account_id = await _one_account(request, "TRANSACTIONS")
+    runtime = redeemed.runtime
+    after = _after_cursor(runtime, redeemed.token.id, query.offset) if query.offset else None
+    date_from, date_to = transaction_window(query.start_date, query.end_date, runtime.clock.now().date(),
+                                            redeemed.bank.supports_transactions_date_filter)
+    history = await _ask_bank(redeemed, runtime.banks.transactions(redeemed.grant, account_id, date_from, date_to))
     if query.end_date:
         history = [t for t in history if t.booked_at.date() <= query.end_date]
-    if query.offset:
-        after = _after_cursor(query.offset)
-        history = [t for t in history if (t.booked_at, t.id) < after]
-    page = history[: query.limit]
-    next_cursor = _cursor(page[-1]) if len(history) > query.limit else None
-    return json_response(TransactionPage(transactions=[TransactionView.of(t) for t in page], offset=next_cursor))
+    shown = page(history, after, query.limit)
+    next_cursor = _cursor(runtime, redeemed.token.id, shown.next_after) if shown.next_after else None
+    return json_response(TransactionPage(transactions=[TransactionView.of(t) for t in shown.transactions],
+                                         offset=next_cursor))
 
 
 async def get_transaction(request: Request) -> JSONResponse:
-    runtime, token, found, account = await _one_account(request, "TRANSACTIONS")
-    history = await _call_bank(runtime, runtime.connector.transactions, found, token.customer_ref, account, runtime.clock.now())
-    for tx in history:
-        if tx.id == request.path_params["transaction_id"]:
-            return json_response(TransactionEnvelope(transaction=TransactionView.of(tx)))
-    raise ApiError(404, "transaction_not_found", "no such transaction on this account")
+    redeemed, account_id = await _one_account(request, "TRANSACTIONS")
+    transaction_id = request.path_params["transaction_id"]
+    runtime = redeemed.runtime
+    try:
+        found = await _ask_bank(redeemed, runtime.banks.transaction(redeemed.grant, account_id, transaction_id))
+    except ApiError as error:
+        if error.code != "account_not_found":
+            raise
+        # Card accounts have no single-transaction call at the bank: look in the default range.
+        date_from, _ = transaction_window(None, None, runtime.clock.now().date(), False)
+        history = await _ask_bank(redeemed, runtime.banks.transactions(redeemed.grant, account_id, date_from, None))
+        found = next((t for t in history if t.id == transaction_id), None)
+        if found is None:
+            raise ApiError(404, "transaction_not_found", "no such transaction on this account")
+    return json_response(TransactionEnvelope(transaction=TransactionView.of(found)))
 
 
 async def list_standing_orders(request: Request) -> JSONResponse:
-    runtime, token, found, account = await _one_account(request, "STANDING_ORDERS")
-    orders = await _call_bank(runtime, runtime.connector.standing_orders, found, token.customer_ref, account, runtime.clock.now())
+    redeemed, account_id = await _one_account(request, "STANDING_ORDERS")
+    orders = await _ask_bank(redeemed, redeemed.runtime.banks.standing_orders(redeemed.grant, account_id))
     return json_response(StandingOrderList(standing_orders=[
         StandingOrderView(**{**o.__dict__, "amount": _money(o.amount)}) for o in orders
     ]))
 
 
 async def list_transfer_destinations(request: Request) -> JSONResponse:
-    runtime, token, found, account = await _one_account(request, "TRANSFER_DESTINATIONS")
-    destinations = await _call_bank(runtime, runtime.connector.transfer_destinations, found, token.customer_ref, account)
+    redeemed, account_id = await _one_account(request, "TRANSFER_DESTINATIONS")
+    destinations = await _ask_bank(redeemed, redeemed.runtime.banks.transfer_destinations(redeemed.grant, account_id))
     return json_response(TransferDestinationList(transfer_destinations=[
-        TransferDestinationView(type=d.type, identifiers=d.identifiers) for d in destinations
+        TransferDestinationView(type=d.type, identifiers=d.identifiers, name=d.name) for d in destinations
     ]))
 
 
 async def confirm_funds(request: Request) -> JSONResponse:
+    redeemed, account_id = await _one_account(request, "FUNDS_CONFIRMATIONS")  # who asks, before what they sent
     body = await parse_body(request, FundsConfirmationIn)
-    runtime, token, found, account = await _one_account(request, "FUNDS_CONFIRMATIONS")
-    if body.amount.currency != account.currency:
-        raise ApiError(400, "currency_mismatch", f"the account holds {account.currency}", "amount.currency")
     amount = body.amount.decimal()
     if amount <= 0:
         raise ApiError(400, "invalid_value", "amount.value must be more than zero", "amount.value")
-    balance = await _call_bank(runtime, runtime.connector.balance, found, token.customer_ref, account, runtime.clock.now())
-    return json_response(FundsConfirmation(funds_available=balance.available.value >= amount))
+    accounts = await _ask_bank(redeemed, redeemed.runtime.banks.accounts(redeemed.grant))
+    account = next((a for a in accounts if a.id == account_id), None)
+    if account is None:
+        raise ApiError(404, "account_not_found", "the bank no longer has this account")
+    if body.amount.currency != account.currency:
+        raise ApiError(400, "currency_mismatch", f"the account holds {account.currency}", "amount.currency")
+    available = await _ask_bank(redeemed, redeemed.runtime.banks.funds_available(
+        redeemed.grant, account_id, bank.Money(body.amount.currency, amount)))
+    return json_response(FundsConfirmation(funds_available=available))
 
 
 def _op(summary: str, resource: str, response: Any, **extra: Any) -> Operation:

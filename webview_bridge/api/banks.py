@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 
 from webview_bridge.api.models import Paging
 from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, json_response, parse_query
-from webview_bridge.banks.directory import FEATURES, Bank, BankQuery, find_banks
+from webview_bridge.banks.directory import FEATURES, Bank, BankQuery
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
@@ -76,7 +76,7 @@ class BankList(ResponseModel):
 
 async def list_banks(request: Request) -> JSONResponse:
     query = parse_query(request, BanksQuery)
-    found = find_banks(BankQuery(
+    found = request.app.state.runtime.directory.find(BankQuery(
         ids=_comma_list(query.ids),
         search=query.search,
         countries=_comma_list(query.countries),

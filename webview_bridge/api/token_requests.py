@@ -16,7 +16,6 @@ from webview_bridge.api.models import Timestamp
 from webview_bridge.api.operations import (
     ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query,
 )
-from webview_bridge.banks.directory import get_bank
 from webview_bridge.domain.token_requests import RESOURCES, TokenRequest, check_context, check_repeated_description
 from webview_bridge.errors import ApiError, not_found
 from webview_bridge.security.pan import contains_pan
@@ -170,7 +169,7 @@ async def create_token_request(request: Request) -> JSONResponse:
     customization_id = details.get("customization_id")
     owned = customization_id is not None and await runtime.db.run(
         customization_store.get, runtime.db, customization_id, caller.app.id) is not None
-    check_context(details, caller.app, get_bank, owns_customization=lambda _id: owned)
+    check_context(details, caller.app, runtime.banks.get, owns_customization=lambda _id: owned)
     csrf_token_hash = hashlib.sha256(body.csrf_token.encode()).hexdigest()
     stored = await runtime.db.run(request_store.create, runtime.db, runtime.clock, caller.app.id, csrf_token_hash, details)
     url = f"{runtime.settings.base_url}/app/request-token/{stored.id}"

@@ -96,6 +96,7 @@ async def cancel_token(request: Request) -> JSONResponse:
         check_repeated_description(body.description, origin)
     cancelled = await runtime.db.run(token_store.cancel, runtime.db, runtime.clock, token.id)
     assert cancelled is not None
+    request.app.state.worker.wake()  # ends the consent at the bank now, or retries until it can
     return json_response(TokenEnvelope(token=TokenView.of(cancelled, runtime.clock.now())))
 
 

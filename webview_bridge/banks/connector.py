@@ -1,125 +1,99 @@
-"""The connector interface: what the server asks of a bank, and the account data it gets back.
+"""What the server asks of a bank (PROTOCOL §11), whatever standard the bank speaks.
 
-The sandbox connector serves every directory bank; a real bank's connector implements the same
-methods. `customer_ref` is the bank's own name for the customer (the login user, the bank's
-client id), kept on the token.
+A connector turns the flow's steps into one bank's API: `start` creates the consent at the bank
+and says where to send the customer; `finish` asks the bank how it ended; the reads use what
+`finish` returned; `end` revokes it. The pages and the JSON API never see a connector: they go
+through `banks.registry.Banks`, which adds time limits and maps every failure to BankUnavailable.
+
+What a connector hands back to keep (`Consent.credentials`) is opaque text that only it reads; the
+server stores it encrypted beside the token and never logs it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Protocol
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
 
 from webview_bridge.banks.directory import Bank
-
-
-class BankUnavailable(Exception):
-    """The bank cannot be reached or refused to work; the flow ends with bank_unavailable."""
-
-
-class LoginFailed(Exception):
-    """Wrong credentials; the message is safe to show the customer."""
-
-
-class SecondFactorRequired(Exception):
-    """Credentials were right; the bank wants a one-time code next."""
+from webview_bridge.banks.model import Account, Balance, Money, StandingOrder, Transaction, TransferDestination
 
 
 @dataclass(frozen=True)
-class Money:
-    currency: str
-    value: Decimal
+class Customer:
+    """The customer's context, sent to the bank only while the customer is present."""
 
-    def as_json(self) -> dict[str, str]:
-        return {"currency": self.currency, "value": f"{self.value:.2f}"}
-
-
-@dataclass(frozen=True)
-class AccountDetails:
-    identifier: str
-    type: str
-    status: str
-    bic: str
-    account_holder_name: str
-    account_identifiers: list[dict[str, Any]]
+    ip_address: str | None = None
+    user_agent: str | None = None
+    bank_user: str | None = None  # the bank's name for the customer, when known (PSU-ID)
 
 
 @dataclass(frozen=True)
-class Account:
-    id: str
-    name: str
-    type: str  # CHECKING | SAVINGS | CARD | LOAN | OTHER
-    currency: str
-    bank_id: str
-    details: AccountDetails | None
+class ConsentAsk:
+    """What `start` asks the bank for."""
+
+    resources: tuple[str, ...]
+    valid_until: date
+    return_url: str  # carries the server's own signed state; the bank returns here, nothing appended
+    app_name: str  # the TPP app the customer sees, for the bank's own consent page
+    customer: Customer
 
 
 @dataclass(frozen=True)
-class Balance:
-    account_id: str
-    current: Money
-    available: Money
-    updated_at: datetime
+class Started:
+    redirect_url: str  # the bank's authorisation page
+    handle: str  # opaque: what `finish` needs to ask the bank how it ended
 
 
 @dataclass(frozen=True)
-class Transaction:
-    id: str
-    type: str  # DEBIT | CREDIT
-    status: str  # BOOKED | PENDING
-    amount: Money
-    description: str
-    booked_at: datetime
+class Consent:
+    """A consent the bank says is valid: the accounts it covers and what reading them needs."""
+
+    accounts: tuple[Account, ...]
+    credentials: str  # opaque to everyone but the connector; kept encrypted
+    bank_user: str | None = None
 
 
 @dataclass(frozen=True)
-class StandingOrder:
-    id: str
-    amount: Money
-    frequency: str
-    next_payment_date: date
-    creditor_name: str
-    creditor_identifier: dict[str, Any]
-    reference: str
-    status: str = "ACTIVE"
+class Finished:
+    outcome: str  # granted | denied
+    consent: Consent | None = None
 
 
-@dataclass(frozen=True)
-class TransferDestination:
-    type: str  # SEPA | FASTER_PAYMENTS
-    identifiers: dict[str, str] = field(default_factory=dict)
+class Connector(Protocol):
+    async def start(self, bank: Bank, ask: ConsentAsk) -> Started: ...
 
+    async def finish(self, bank: Bank, handle: str, customer: Customer) -> Finished: ...
 
-class BankConnector(Protocol):
-    # True when calls wait on a bank's network, so they run in a worker thread; False when they
-    # only compute, so they run on the event loop (cheaper than the hop).
-    blocking: bool
+    async def accounts(self, bank: Bank, credentials: str) -> list[Account]: ...
 
-    def authorization_url(self, bank: Bank, state: str, return_url: str) -> str:
-        """Where to send the customer to authenticate; the bank returns to return_url with state."""
+    async def balance(self, bank: Bank, credentials: str, account_id: str) -> Balance: ...
+
+    async def transactions(self, bank: Bank, credentials: str, account_id: str, date_from: date,
+                           date_to: date | None) -> list[Transaction]:
+        """Newest first, every page the bank has for the range."""
         ...
 
-    def complete_authorization(self, bank: Bank, state: str, params: dict[str, str]) -> str:
-        """The customer_ref the bank vouches for, from its return's query; raises LoginFailed or BankUnavailable."""
+    async def transaction(self, bank: Bank, credentials: str, account_id: str, transaction_id: str) -> Transaction: ...
+
+    async def standing_orders(self, bank: Bank, credentials: str, account_id: str) -> list[StandingOrder]: ...
+
+    async def transfer_destinations(self, bank: Bank, credentials: str, account_id: str) -> list[TransferDestination]: ...
+
+    async def funds_available(self, bank: Bank, credentials: str, account_id: str, amount: Money) -> bool: ...
+
+    async def end(self, bank: Bank, credentials: str) -> None:
+        """Revoke the bank's consent; done once it is gone, whatever state it was in."""
         ...
 
-    def check_login(self, bank: Bank, username: str, password: str, one_time_code: str | None) -> str:
-        """The customer_ref of a successful login; raises LoginFailed, SecondFactorRequired, BankUnavailable."""
-        ...
+    async def aclose(self) -> None: ...
 
-    def holder_name(self, bank: Bank, customer_ref: str) -> str: ...
 
-    def accounts(self, bank: Bank, customer_ref: str) -> list[Account]: ...
+class TrustedConnector(Connector, Protocol):
+    """A bank that deploys this server for its own customers lists their accounts and grants a
+    consent without a bank page — only on the trusted path of PROTOCOL §6."""
 
-    def balance(self, bank: Bank, customer_ref: str, account: Account, now: datetime) -> Balance: ...
+    async def trusted_accounts(self, bank: Bank, bank_user: str) -> list[Account]: ...
 
-    def transactions(self, bank: Bank, customer_ref: str, account: Account, now: datetime) -> list[Transaction]:
-        """Every transaction the bank will show, newest first."""
-        ...
-
-    def standing_orders(self, bank: Bank, customer_ref: str, account: Account, now: datetime) -> list[StandingOrder]: ...
-
-    def transfer_destinations(self, bank: Bank, customer_ref: str, account: Account) -> list[TransferDestination]: ...
-
+    async def trusted_grant(self, bank: Bank, bank_user: str, account_ids: tuple[str, ...],
+                            resources: tuple[str, ...], valid_until: date) -> Consent: ...

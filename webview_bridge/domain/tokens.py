@@ -21,6 +21,7 @@ class Token:
     status: str  # as stored: ACTIVE | CANCELLED
     created_at: datetime
     expires_at: datetime
+    bank_user: str | None = None  # the bank's name for the customer, when its connector said
 
     def status_at(self, now: datetime) -> str:
         return "EXPIRED" if self.status == "ACTIVE" and now >= self.expires_at else self.status

@@ -49,7 +49,9 @@ def standalone_server(host: str = "127.0.0.1", port: int = 8090, database_url: s
     if client_ca is not None and tls_cert is None:
         raise ValueError("client_ca needs tls_cert and tls_key: client certificates exist only over TLS")
     if bank is None:
-        from webview_bridge.banks.directory import get_bank as bank
+        from webview_bridge.banks.directory import load_directory
+
+        bank = load_directory().get
     clock = clock or SystemClock()
     db = Database(normalise_database_url(database_url))
     db.prepare_for_serving()

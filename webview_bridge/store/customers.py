@@ -92,10 +92,14 @@ def issue_tokens(db: Database, clock: Clock, keyring: Keyring, bank_app: App, wa
     return issued
 
 
-def _to_token(row: Any) -> ClientToken:
-    return ClientToken(id=row.id, bank_app_id=row.bank_app_id, customer_id=row.customer_id,
-                       customer_ref=row.client_id if row.customer_id else row.pending_client_id,
-                       activation=row.activation, strong_auth=row.strong_auth, expires_at=row.expires_at, used_at=row.used_at)
+def to_client_token(row: Any, prefix: str = "") -> ClientToken:
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
+
+    return ClientToken(id=col("id"), bank_app_id=col("bank_app_id"), customer_id=col("customer_id"),
+                       customer_ref=col("client_id") if col("customer_id") else col("pending_client_id"),
+                       activation=col("activation"), strong_auth=col("strong_auth"), expires_at=col("expires_at"),
+                       used_at=col("used_at"))
 
 
 _TOKEN_WITH_CLIENT_ID = (select(client_tokens, customers.c.client_id)
@@ -117,7 +121,7 @@ _INSERT_SESSION = Prepared(insert(web_sessions))
 def find_token(db: Database, keyring: Keyring, secret: str) -> ClientToken | None:
     with db.read() as conn:
         row = _TOKEN_BY_HASH.first(conn, token_hash=keyring.hash(secret))
-    return _to_token(row) if row else None
+    return to_client_token(row) if row else None
 
 
 def consume_strong_auth(db: Database, clock: Clock, token_id: str) -> bool:
@@ -175,5 +179,5 @@ def session_token(db: Database, session_hash: str) -> ClientToken | None:
     """The client token a WebView session began with, if it began with one."""
     with db.read() as conn:
         row = _TOKEN_BY_SESSION.first(conn, session_hash=session_hash)
-    return _to_token(row) if row else None
+    return to_client_token(row) if row else None
 

@@ -9,9 +9,12 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from webview_bridge.clock import Clock
+from webview_bridge.domain.consent import Approval
 from webview_bridge.domain.token_requests import LIFETIME, TokenRequest
 from webview_bridge.domain.tokens import Token
 from webview_bridge.ids import new_id
+from webview_bridge.security.keyring import Keyring
+from webview_bridge.store import flows
 from webview_bridge.store.database import Database
 from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import token_requests, tokens
@@ -63,21 +66,13 @@ def get(db: Database, request_id: str) -> TokenRequest | None:
         return get_in(conn, request_id)
 
 
-def approve(
-    db: Database,
-    clock: Clock,
-    request_id: str,
-    *,
-    customer_id: str,
-    customer_ref: str,
-    bank_id: str,
-    account_ids: list[str],
-) -> Token | None:
+def approve(db: Database, clock: Clock, keyring: Keyring, request_id: str, approval: Approval, finished_by: str) -> Token | None:
     """Make the token for a PENDING, unexpired request; None if it was decided or expired already.
 
-    The guarded UPDATE is the lock: of concurrent approvals exactly one changes the row.
+    The guarded UPDATE is the lock: of concurrent approvals exactly one changes the row. The bank's
+    consent is kept encrypted beside the token.
     """
-    if not account_ids:
+    if not approval.account_ids:
         raise ValueError("a token needs at least one account")
     now = clock.now()
     token_id = new_id("tt")
@@ -86,17 +81,23 @@ def approve(
             return None
         request = to_request(_BY_ID.first(conn, request_id=request_id))
         row = {
-            "id": token_id, "request_id": request_id, "app_id": request.app_id, "customer_id": customer_id,
-            "customer_ref": customer_ref, "bank_id": bank_id, "resources": list(request.resources),
-            "account_ids": list(dict.fromkeys(account_ids)), "status": "ACTIVE", "created_at": now,
+            "id": token_id, "request_id": request_id, "app_id": request.app_id, "customer_id": approval.customer_id,
+            "customer_ref": approval.customer_ref, "bank_id": approval.bank_id, "resources": list(request.resources),
+            "account_ids": list(dict.fromkeys(approval.account_ids)), "status": "ACTIVE", "created_at": now,
             "expires_at": now + timedelta(days=request.details["token_expiration_days"]), "cancelled_at": None,
+            "bank_consent": keyring.encrypt(approval.credentials), "bank_user": approval.bank_user,
         }
         _INSERT_TOKEN.run(conn, **row)
+        flows.mark_finished(conn, db.dialect, clock, request_id, finished_by)
     return to_token(SimpleNamespace(**row))
 
 
-def reject(db: Database, clock: Clock, request_id: str, error: str) -> bool:
+def reject(db: Database, clock: Clock, request_id: str, error: str, finished_by: str | None = None) -> bool:
     """End a PENDING request without a token (denied, bank unavailable…); False if already decided."""
     now = clock.now()
     with db.write() as conn:
-        return _REJECT.run(conn, b_id=request_id, b_error=error, b_now=now) == 1
+        if _REJECT.run(conn, b_id=request_id, b_error=error, b_now=now) != 1:
+            return False
+        if finished_by is not None:
+            flows.mark_finished(conn, db.dialect, clock, request_id, finished_by)
+    return True

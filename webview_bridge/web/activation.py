@@ -3,49 +3,53 @@ before anything else (independent activation, PROTOCOL §3)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from webview_bridge.banks.directory import get_bank
+from webview_bridge.store import apps as app_store
 from webview_bridge.store import customers as customer_store
-from webview_bridge.store import token_requests as request_store
-from webview_bridge.web.flow import final_state, open_flow, page_endpoint
-from webview_bridge.web.handoff import session_customer
+from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint
 from webview_bridge.web.session import check_csrf
 
 
-def needs_activation(found) -> bool:
-    return found is not None and found[0].customer_id is None
+def needs_activation(flow: FlowPage) -> bool:
+    token = flow.page.client_token
+    return token is not None and token.customer_id is None
 
 
 @page_endpoint
 async def show(request: Request) -> Response:
     flow = await open_flow(request, request.path_params["request_id"])
-    found = await session_customer(request)
-    if not needs_activation(found):
-        return RedirectResponse(f"/app/request-token/{flow.token_request.id}", status_code=302)
-    _, bank_app = found
-    bank = get_bank(bank_app.bank_id) if bank_app.bank_id else None
-    return flow.page("activation.html", {"bank_app": bank_app, "bank": bank, "csrf": flow.csrf(), "event": "OPEN"})
+    if not needs_activation(flow):
+        return flow.redirect(flow.url())
+    runtime = flow.runtime
+    bank_app = await runtime.db.run(app_store.get, runtime.db, flow.page.client_token.bank_app_id)  # type: ignore[union-attr]
+    bank = runtime.banks.get(bank_app.bank_id) if bank_app and bank_app.bank_id else None
+    return activation_page(flow, bank_app, bank)
+
+
+def activation_page(flow: FlowPage, bank_app: Any, bank: Any) -> Response:
+    return flow.render("activation.html", {"bank_app": bank_app, "bank": bank, "csrf": flow.csrf(), "event": "OPEN"})
 
 
 @page_endpoint
 async def decide(request: Request) -> Response:
-    flow = await open_flow(request, request.path_params["request_id"])
+    flow = await open_flow(request, request.path_params["request_id"], issue=False)
     form = await request.form()
-    await check_csrf(request, form.get("csrf"), flow.token_request.id)
-    found = await session_customer(request)
+    await check_csrf(request, form.get("csrf"), flow.token_request.id, flow.page.session_known)
     runtime = flow.runtime
-    if form.get("decision") == "accept" and needs_activation(found):
-        token, bank_app = found
-        await runtime.db.run(customer_store.activate_once, runtime.db, runtime.clock, runtime.keyring, bank_app, token.id)
-        return RedirectResponse(f"/app/request-token/{flow.token_request.id}", status_code=302)
+    if form.get("decision") == "accept" and needs_activation(flow):
+        token = flow.page.client_token
+        bank_app = await runtime.db.run(app_store.get, runtime.db, token.bank_app_id)  # type: ignore[union-attr]
+        await runtime.db.run(customer_store.activate_once, runtime.db, runtime.clock, runtime.keyring, bank_app, token.id)  # type: ignore[union-attr]
+        return flow.redirect(flow.url())
     if form.get("decision") == "decline":
-        if not await runtime.db.run(request_store.reject, runtime.db, runtime.clock, flow.token_request.id, "access_denied"):
-            return await final_state(flow)
-        return await flow.back_to_tpp(error="access_denied")
-    return RedirectResponse(f"/app/request-token/{flow.token_request.id}", status_code=302)
+        return await flow.respond(await runtime.consent.end_without_token(
+            flow.token_request, flow.visitor().session, "access_denied"))
+    return flow.redirect(flow.url())
 
 
 routes = [

@@ -2,51 +2,51 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from webview_bridge.banks.directory import Bank, BankQuery, find_banks, get_bank
-from webview_bridge.web.bank_auth import start_bank_auth
-from webview_bridge.web.flow import Flow, open_flow, page_endpoint
+from webview_bridge.banks.directory import Bank, BankQuery
+from webview_bridge.domain.consent import offered
+from webview_bridge.domain.errors import Invalid
 from webview_bridge.web.activation import needs_activation
-from webview_bridge.web.handoff import session_customer, take_client_token
-from webview_bridge.web.session import check_csrf, ensure_session, remember_session
+from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint
+from webview_bridge.web.handoff import take_client_token
+from webview_bridge.web.session import check_csrf
 from webview_bridge.web.templating import logo_css, page_language
 
 
-def offered_banks(flow: Flow, first: str | None = None) -> list[Bank]:
-    """The banks this request can use: in its countries, offering every resource it asks for;
-    the customer's own bank (known from a client token) first."""
-    banks = _offered(tuple(flow.token_request.details.get("countries") or ()), tuple(flow.token_request.resources))
+def offered_banks(flow: FlowPage, first: str | None = None) -> list[Bank]:
+    """The banks this request can use; the customer's own bank (known from a client token) first."""
+    request = flow.token_request
+    key = (tuple(request.details.get("countries") or ()), tuple(request.resources))
+    cache: dict = flow.request.app.state.offered
+    banks = cache.get(key)
+    if banks is None:  # the directory is fixed for the life of the process: each pair is worked out once
+        if len(cache) > 256:
+            cache.clear()
+        banks = cache[key] = tuple(b for b in flow.runtime.directory.find(BankQuery()).banks if offered(request, b))
     return sorted(banks, key=lambda b: b.id != first) if first else list(banks)
 
 
-@lru_cache(maxsize=256)
-def _offered(countries: tuple[str, ...], resources: tuple[str, ...]) -> tuple[Bank, ...]:
-    # The directory is fixed for the life of the process, so each (countries, resources) pair is worked out once.
-    return tuple(b for b in find_banks(BankQuery(countries=countries)).banks if all(b.supports(r) for r in resources))
-
-
-def _selection(flow: Flow, search: str, country: str, status: int = 200, first: str | None = None) -> Response:
-    offered = offered_banks(flow, first)
+def selection(flow: FlowPage, search: str, country: str, status: int = 200, first: str | None = None,
+              problem: str | None = None) -> Response:
+    offers = offered_banks(flow, first)
     names = page_language(flow.request).country_names
-    countries = sorted({c for b in offered for c in b.countries}, key=lambda c: names.get(c, c))
-    shown = offered
+    countries = sorted({c for b in offers for c in b.countries}, key=lambda c: names.get(c, c))
+    shown = offers
     if country in countries:
         shown = [b for b in shown if country in b.countries]
     else:
         country = ""
     if search:
-        matching = {b.id for b in find_banks(BankQuery(search=search[:100]), tuple(shown)).banks}
+        matching = {b.id for b in flow.runtime.directory.find(BankQuery(search=search[:100]), tuple(shown)).banks}
         shown = [b for b in shown if b.id in matching]
-    bank_list, logo_css = rendered_bank_list(flow.request, tuple(shown))
-    return flow.page("bank_select.html", {
-        "banks": shown, "bank_list": bank_list, "logo_css": logo_css, "countries": countries, "country": country,
-        "search": search, "csrf": flow.csrf(), "event": "OPEN",
+    bank_list, bank_css = rendered_bank_list(flow.request, tuple(shown))
+    return flow.render("bank_select.html", {
+        "banks": shown, "bank_list": bank_list, "logo_css": bank_css, "countries": countries, "country": country,
+        "search": search, "csrf": flow.csrf(), "event": "OPEN", "problem": problem,
     }, status=status)
 
 
@@ -65,40 +65,42 @@ def rendered_bank_list(request: Request, banks: tuple[Bank, ...]) -> tuple[Marku
     return cache[key]
 
 
+async def _choose(flow: FlowPage, bank_id: str) -> Response:
+    try:
+        outcome = await flow.runtime.consent.choose(flow.token_request, flow.visitor(), bank_id)
+    except Invalid as refusal:
+        preset = flow.runtime.banks.get(flow.token_request.bank_id or "")
+        if preset is not None and refusal.code == "bank_unavailable":
+            return flow.bank_down_page(preset)
+        return selection(flow, "", "", status=400, problem=refusal.message)
+    return await flow.respond(outcome)
+
+
 @page_endpoint
 async def entry(request: Request) -> Response:
     """GET /app/request-token/{request_id}: where the WebView starts."""
-    flow = await open_flow(request, request.path_params["request_id"])
-    await take_client_token(request)
-    ensure_session(request)
-    customer = await session_customer(request)
-    if needs_activation(customer):
-        target = f"/app/request-token/{flow.token_request.id}/activation"
-        return remember_session(request, RedirectResponse(target, status_code=302))
-    preset = flow.token_request.bank_id
-    if preset:
-        bank = get_bank(preset)
-        assert bank is not None  # checked when the request was stored
-        return await start_bank_auth(flow, bank)
-    own_bank = customer[1].bank_id if customer else None
-    return _selection(flow, request.query_params.get("search", "").strip(),
-                      request.query_params.get("country", "").upper(), first=own_bank)
+    request_id = request.path_params["request_id"]
+    await take_client_token(request, "/app/request-token/{request_id}")
+    flow = await open_flow(request, request_id)
+    if needs_activation(flow):
+        return flow.redirect(flow.url("/activation"))
+    if flow.token_request.bank_id:
+        return await _choose(flow, flow.token_request.bank_id)
+    own_bank = flow.page.issuing_bank_id
+    return selection(flow, request.query_params.get("search", "").strip(),
+                     request.query_params.get("country", "").upper(), first=own_bank)
 
 
 @page_endpoint
 async def choose_bank(request: Request) -> Response:
     """POST /app/request-token/{request_id}/bank: the customer picked a bank."""
-    flow = await open_flow(request, request.path_params["request_id"])
+    flow = await open_flow(request, request.path_params["request_id"], issue=False)
     form = await request.form()
-    await check_csrf(request, form.get("csrf"), flow.token_request.id)
-    bank = get_bank(str(form.get("bank_id", "")))
-    if bank is None or bank not in offered_banks(flow) or bank.status != "available":
-        return _selection(flow, "", "", status=400)
-    return await start_bank_auth(flow, bank)
+    await check_csrf(request, form.get("csrf"), flow.token_request.id, flow.page.session_known)
+    return await _choose(flow, str(form.get("bank_id", "")))
 
 
 routes = [
     Route("/app/request-token/{request_id}", entry, methods=["GET"]),
     Route("/app/request-token/{request_id}/bank", choose_bank, methods=["POST"]),
 ]
-

@@ -1,4 +1,6 @@
-"""The consent screen: who asks, for what, from which accounts, until when; Allow or Deny."""
+"""The consent screen, before the bank (PROTOCOL §6): who asks and who receives the data, the
+bank, each resource in plain words, until when, why, how to stop sharing, and that accounts are
+chosen at the bank; "Allow" or "Deny". On the trusted path the screen itself lists the accounts."""
 
 from __future__ import annotations
 
@@ -8,14 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from webview_bridge.banks.connector import Account, BankUnavailable
-from webview_bridge.banks.directory import Bank, get_bank
+from webview_bridge.banks.model import Account
+from webview_bridge.domain import consent as flow_rules
+from webview_bridge.domain.errors import Invalid, Refused
 from webview_bridge.i18n import N_
-from webview_bridge.store import flows
-from webview_bridge.store import token_requests as request_store
-from webview_bridge.web.bank_auth import bank_unavailable
-from webview_bridge.web.flow import Flow, PageEnd, final_state, open_flow, page_endpoint
-from webview_bridge.web.session import check_csrf, current_session, session_hash
+from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint
+from webview_bridge.web.session import check_csrf
+from webview_bridge.web.templating import logo_css
 
 # Each resource in plain words (PROTOCOL §6); the order is the order shown.
 RESOURCE_WORDS = {
@@ -23,79 +24,69 @@ RESOURCE_WORDS = {
     "BALANCES": N_("See your balances"),
     "TRANSACTIONS": N_("See your transactions, going back up to 13 months"),
     "STANDING_ORDERS": N_("See your standing orders"),
-    "TRANSFER_DESTINATIONS": N_("See the details others use to pay into your accounts"),
+    "TRANSFER_DESTINATIONS": N_("See the people and accounts you have saved to pay"),
     "FUNDS_CONFIRMATIONS": N_("Check whether you have enough money for a payment"),
 }
 
 
-async def _authenticated(flow: Flow) -> tuple[flows.Flow, Bank, list[Account]]:
-    """The bank login this browser completed for this request, and the customer's accounts there."""
-    request = flow.request
-    state = flow.state
-    session = current_session(request)
-    if state is None or not state.authenticated_for(session_hash(request, session) if session else None):
-        raise PageEnd(flow.page("ending.html", {"kind": "login_first", "back_url": None, "event": "ERROR",
-                                                "restart_url": f"/app/request-token/{flow.token_request.id}"}, status=403))
-    bank = get_bank(state.bank_id or "")
-    assert bank is not None and state.customer_ref is not None
-    try:
-        accounts = await flow.runtime.ask_bank(flow.runtime.connector.accounts, bank, state.customer_ref)
-    except BankUnavailable:
-        raise PageEnd(await bank_unavailable(flow, bank))
-    return state, bank, accounts
-
-
-def _consent_page(flow: Flow, bank: Bank, state: flows.Flow, accounts: list[Account],
-                  chosen: set[str] | None = None, problem: str | None = None) -> Response:
-    now = flow.runtime.clock.now()
-    until = now + timedelta(days=flow.token_request.details["token_expiration_days"])
-    return flow.page("consent.html", {
-        "bank": bank,
-        "holder": flow.runtime.connector.holder_name(bank, state.customer_ref or ""),
-        "accounts": accounts,
-        "chosen": chosen if chosen is not None else {a.id for a in accounts},
+def consent_context(flow: FlowPage, bank, accounts: tuple[Account, ...] | None, chosen: set[str] | None = None,
+                    problem: str | None = None) -> dict:
+    """What the consent screen shows; the preview gallery builds its sample from this too."""
+    until = flow.runtime.clock.now() + timedelta(days=flow.token_request.details["token_expiration_days"])
+    return {
+        "bank": bank, "logo_css": logo_css([bank]), "accounts": accounts,
+        "chosen": chosen if chosen is not None else {a.id for a in accounts or ()},
         "resources": [RESOURCE_WORDS[r] for r in RESOURCE_WORDS if r in flow.token_request.resources],
-        "until": until,
-        "description": flow.token_request.description,
-        "csrf": flow.csrf(),
-        "problem": problem,
-    }, status=400 if problem else 200)
+        "until": until, "description": flow.token_request.description, "csrf": flow.csrf(), "problem": problem,
+    }
+
+
+def _screen(flow: FlowPage, screen: flow_rules.ConsentScreen, chosen: set[str] | None = None,
+            problem: str | None = None) -> Response:
+    context = consent_context(flow, screen.bank, screen.trusted_accounts, chosen, problem)
+    return flow.render("consent.html", context, status=400 if problem else 200)
 
 
 @page_endpoint
 async def show(request: Request) -> Response:
     flow = await open_flow(request, request.path_params["request_id"])
-    state, bank, accounts = await _authenticated(flow)
-    return _consent_page(flow, bank, state, accounts)
+    try:
+        outcome = await flow.runtime.consent.consent_screen(flow.token_request, flow.state, flow.visitor())
+    except Refused as refusal:
+        return flow.refused(refusal)
+    if isinstance(outcome, flow_rules.ConsentScreen):
+        return _screen(flow, outcome)
+    return await flow.respond(outcome)
 
 
 @page_endpoint
 async def decide(request: Request) -> Response:
-    flow = await open_flow(request, request.path_params["request_id"])
+    flow = await open_flow(request, request.path_params["request_id"], issue=False)
     form = await request.form()
-    await check_csrf(request, form.get("csrf"), flow.token_request.id)
-    state, bank, accounts = await _authenticated(flow)
-    runtime = flow.runtime
-    if form.get("decision") == "deny":
-        if not await runtime.db.run(request_store.reject, runtime.db, runtime.clock, flow.token_request.id, "access_denied"):
-            return await final_state(flow)
-        return await flow.back_to_tpp(error="access_denied")
-    if form.get("decision") != "allow":
-        return _consent_page(flow, bank, state, accounts, problem=N_("Choose Allow or Deny."))
-    known = {a.id for a in accounts}
-    chosen = [str(v) for v in form.getlist("account_id")]
-    if not chosen or not set(chosen) <= known:
-        return _consent_page(flow, bank, state, accounts, chosen=set(chosen) & known,
-                             problem=N_("Choose at least one account to share."))
-    token = await runtime.db.run(
-        lambda: request_store.approve(
-            runtime.db, runtime.clock, flow.token_request.id, customer_id=state.customer_id or "",
-            customer_ref=state.customer_ref or "", bank_id=bank.id, account_ids=chosen,
-        )
-    )
-    if token is None:
-        return await final_state(flow)
-    return await flow.back_to_tpp(token_id=token.id)
+    await check_csrf(request, form.get("csrf"), flow.token_request.id, flow.page.session_known)
+    consent, visitor = flow.runtime.consent, flow.visitor()
+    try:
+        if form.get("decision") == "deny":
+            flow.runtime.consent.chosen_bank(flow.state, visitor)
+            return await flow.respond(await consent.end_without_token(flow.token_request, visitor.session,
+                                                                      flow_rules.ACCESS_DENIED))
+        if form.get("decision") != "allow":
+            screen = await consent.consent_screen(flow.token_request, flow.state, visitor)
+            return _screen(flow, screen, problem=N_("Choose Allow or Deny.")) \
+                if isinstance(screen, flow_rules.ConsentScreen) else await flow.respond(screen)
+        chosen = tuple(str(v) for v in form.getlist("account_id"))
+        try:
+            outcome = await consent.allow(flow.token_request, flow.state, visitor, app_name=flow.who_asks["display_name"],
+                                          chosen_accounts=chosen)
+        except Invalid as refusal:  # the trusted path's accounts: none, or not the customer's
+            screen = await consent.consent_screen(flow.token_request, flow.state, visitor)
+            if not isinstance(screen, flow_rules.ConsentScreen):
+                return await flow.respond(screen)
+            known = {a.id for a in screen.trusted_accounts or ()}
+            return _screen(flow, screen, chosen=set(chosen) & known, problem=refusal.message)
+    except Refused as refusal:
+        return flow.refused(refusal)
+    return await flow.respond(outcome)
 
 
 routes = [

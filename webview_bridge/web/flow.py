@@ -1,39 +1,83 @@
-"""What every screen of the consent flow shares: loading the request, the way back to the TPP,
-and the end screens (PROTOCOL §6)."""
+"""What every screen of the consent flow shares: loading the request with the browser's session,
+turning the consent service's outcomes into responses, and the end screens (PROTOCOL §6).
+
+Screens parse forms, call `runtime.consent`, and hand its answer to `FlowPage.respond`; they
+decide nothing themselves.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from webview_bridge.domain.apps import App
-from webview_bridge.domain.customizations import Customization, theme_css
-from webview_bridge.domain.redirects import tpp_redirect
-from webview_bridge.domain.token_requests import TokenRequest
+from webview_bridge.banks.connector import Customer
+from webview_bridge.domain import consent as flow_rules
+from webview_bridge.domain.customizations import theme_css
+from webview_bridge.domain.errors import Refused
+from webview_bridge.errors import STATUS
 from webview_bridge.runtime import Runtime
-from webview_bridge.security.callback_state import sign_callback_state
 from webview_bridge.store import flows
-from webview_bridge.web.session import csrf_token, ensure_session, remember_session
+from webview_bridge.web.session import csrf_token, current_session, issue_session, remember_session, session_hash
 from webview_bridge.web.templating import render
 
+# What the customer is shown for a refusal from the flow's rules, by its code.
+_REFUSAL_PAGES = {"choose_bank_first": "choose_first", "bank_return_used": "stale", "strong_auth_used": "stale"}
 
-@dataclass(frozen=True)
-class Flow:
+
+def customer_context(request: Request, bank_user: str | None = None) -> Customer:
+    """The customer's address (as the trusted-proxy rules give it) and browser, for the bank."""
+    return Customer(ip_address=request.client.host if request.client else None,
+                    user_agent=request.headers.get("user-agent"), bank_user=bank_user)
+
+
+@dataclass
+class FlowPage:
     """One customer's look at one token request."""
 
     request: Request
     runtime: Runtime
-    token_request: TokenRequest
-    tpp: App
-    state: flows.Flow | None  # where the customer's flow stands, as loaded with the request
-    theme: Customization | None = None
+    page: flows.Page
+    preview_scheme: str | None = None  # the theme gallery's sample: no session, a fixed colour scheme
+
+    @property
+    def token_request(self):
+        return self.page.request
+
+    @property
+    def tpp(self):
+        return self.page.tpp
+
+    @property
+    def state(self):
+        return self.page.state
+
+    @property
+    def theme(self):
+        return self.page.theme
 
     @property
     def status(self) -> str:
         return self.token_request.status_at(self.runtime.clock.now())
+
+    @property
+    def session(self) -> str:
+        if self.preview_scheme is not None:
+            return "preview"
+        value = current_session(self.request)
+        assert value is not None, "open_flow issues a session before anything is shown"
+        return value
+
+    def visitor(self) -> flow_rules.Visitor:
+        token = self.page.client_token
+        return flow_rules.Visitor(
+            session=session_hash(self.request, self.session), client_token=token,
+            issuing_bank_id=self.page.issuing_bank_id,
+            context=customer_context(self.request, token.customer_ref if token else None),
+        )
 
     @property
     def who_asks(self) -> dict[str, Any]:
@@ -44,41 +88,58 @@ class Flow:
                 "logo_url": f"/app/customizations/{self.theme.id}/logo" if self.theme and self.theme.logo else None}
 
     def csrf(self) -> str:
-        return csrf_token(self.request, ensure_session(self.request), self.token_request.id)
+        return csrf_token(self.request, self.session, self.token_request.id)
 
-    def page(self, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    def url(self, tail: str = "") -> str:
+        return f"/app/request-token/{self.token_request.id}{tail}"
+
+    def render(self, name: str, context: dict[str, Any], status: int = 200) -> Response:
         base = {"flow": self, "rq": self.token_request, "who": self.who_asks, "request_id": self.token_request.id,
-                "theme_css": theme_css(self.theme), "consent_text": self.theme.consent_text if self.theme else None}
+                "theme_css": theme_css(self.theme, self.preview_scheme) if self.preview_scheme else theme_css(self.theme),
+                "consent_text": self.theme.consent_text if self.theme else None}
         response = render(self.request, name, {**base, **context}, status=status, embed_origin=self.tpp.embed_origin)
         return remember_session(self.request, response)
 
-    async def way_back(self, *, token_id: str | None = None, error: str | None = None) -> str:
-        """The TPP's redirect URL with request-id, token-id or error, and the signed state."""
-        secrets = await self.runtime.db.run(self.runtime.callback_secrets, self.tpp.id)
-        rq = self.token_request
-        state = sign_callback_state(
-            secrets, app_id=self.tpp.id, request_id=rq.id, token_id=token_id,
-            callback_state=rq.details.get("callback_state"), csrf_token_hash=rq.csrf_token_hash, error=error,
-        )
-        return tpp_redirect(rq.redirect_url, {"request-id": rq.id, "token-id": token_id, "error": error, "state": state})
+    def redirect(self, target: str) -> Response:
+        return remember_session(self.request, RedirectResponse(target, status_code=302))
 
-    async def back_to_tpp(self, *, token_id: str | None = None, error: str | None = None) -> Response:
-        return RedirectResponse(await self.way_back(token_id=token_id, error=error), status_code=302)
+    # --- outcomes -------------------------------------------------------------------------
 
-    async def ending(self, kind: str, status: int) -> Response:
-        """An end screen, with a way back to the TPP carrying the request's final outcome."""
-        rq = self.token_request
-        current = self.status
-        if current == "PROCESSED":
-            back = await self.way_back(token_id=rq.token_id)
-        elif current == "REJECTED":
-            back = await self.way_back(error=rq.error or "access_denied")
-        elif current == "EXPIRED":
-            back = await self.way_back(error="request_expired")
-        else:
-            back = None
-        return self.page("ending.html", {"kind": kind, "back_url": back, "event": "ERROR" if kind != "done" else "EXIT"},
-                         status=status)
+    async def respond(self, outcome: flow_rules.Outcome, screens: dict[type, Callable[..., Awaitable[Response]]] | None = None) -> Response:
+        """The response for what the consent service answered; `screens` renders the ones a screen draws itself."""
+        if screens and type(outcome) in screens:
+            return await screens[type(outcome)](outcome)
+        if isinstance(outcome, flow_rules.ToConsent):
+            return self.redirect(self.url("/consent"))
+        if isinstance(outcome, flow_rules.ToBank):
+            return self.redirect(self.url("/bank-auth") if outcome.external else outcome.url)
+        if isinstance(outcome, flow_rules.BackToTpp):
+            return self.redirect(outcome.url)
+        if isinstance(outcome, flow_rules.Finished):
+            return self.finished(outcome)
+        if isinstance(outcome, flow_rules.BankDown):
+            return self.bank_down(outcome)
+        raise TypeError(f"no response for {outcome!r}")
+
+    def finished(self, outcome: flow_rules.Finished) -> Response:
+        expired = outcome.status == "EXPIRED"
+        return self.render("ending.html", {"kind": "expired" if expired else "used", "back_url": outcome.way_back,
+                                           "event": "ERROR" if expired else "EXIT"}, status=410 if expired else 409)
+
+    def bank_down(self, outcome: flow_rules.BankDown) -> Response:
+        return self.render("bank_unavailable.html", {
+            "bank": outcome.bank, "csrf": self.csrf(), "can_choose_again": outcome.can_choose_again,
+            "event": "ERROR", "event_data": {"code": "bank_unavailable"},
+        }, status=503)
+
+    def bank_down_page(self, bank: Any) -> Response:
+        return self.bank_down(flow_rules.BankDown(bank, can_choose_again=self.token_request.bank_id is None))
+
+    def refused(self, refusal: Refused) -> Response:
+        kind = _REFUSAL_PAGES.get(refusal.code, "stale")
+        status = next(code for cls, code in STATUS.items() if isinstance(refusal, cls))
+        return self.render("ending.html", {"kind": kind, "back_url": None, "event": "ERROR",
+                                           "restart_url": self.url() if kind == "choose_first" else None}, status=status)
 
 
 class PageEnd(Exception):
@@ -88,38 +149,34 @@ class PageEnd(Exception):
         self.response = response
 
 
+UNKNOWN = {"kind": "unknown", "back_url": None, "event": "ERROR"}
+
+
 def unknown_request(request: Request) -> Response:
-    return remember_session(request, render(request, "ending.html", {"kind": "unknown", "back_url": None,
-                                                                     "event": "ERROR"}, status=404))
+    return remember_session(request, render(request, "ending.html", UNKNOWN, status=404))
 
 
-async def open_flow(request: Request, request_id: str, *, pending: bool = True) -> Flow:
-    """The flow for a request id, or PageEnd with the right end screen (404, 410, already used)."""
+async def open_flow(request: Request, request_id: str, *, pending: bool = True, issue: bool = True) -> FlowPage:
+    """The flow for a request id with the browser's session, or PageEnd with the right end screen
+    (404, 410, already finished). A session the server does not know is replaced by a new one
+    (`issue`); form posts pass issue=False, so a forged session is refused, not replaced."""
     runtime: Runtime = request.app.state.runtime
-    loaded = await runtime.db.run(flows.load, runtime.db, request_id)
-    if loaded is None:
+    session = current_session(request)
+    page = await runtime.db.run(flows.load_page, runtime.db, runtime.keyring, runtime.clock, request_id,
+                                session_hash(request, session) if session else None)
+    if page is None:
         raise PageEnd(unknown_request(request))
-    token_request, tpp, state, theme = loaded
-    flow = Flow(request, runtime, token_request, tpp, state, theme)
-    if pending:
-        status = flow.status
-        if status == "EXPIRED":
-            raise PageEnd(await flow.ending("expired", 410))
-        if status != "PENDING":
-            raise PageEnd(await flow.ending("used", 409))
+    if not page.session_known and issue:
+        await issue_session(request)
+    flow = FlowPage(request, runtime, page)
+    if pending and flow.status != "PENDING":
+        if not page.session_known and not issue:
+            await issue_session(request)
+        raise PageEnd(flow.finished(await runtime.consent.ending(page.request, page.state, flow.visitor().session)))
     return flow
 
 
-async def final_state(flow: Flow) -> Response:
-    """Someone else decided first (another tap, another browser): show how it ended, make nothing."""
-    try:
-        await open_flow(flow.request, flow.token_request.id)
-    except PageEnd as end:
-        return end.response
-    raise RuntimeError("a request that could not be decided is still pending")
-
-
-def page_endpoint(handler):
+def page_endpoint(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
     """Turn PageEnd into its page, so screens read as the happy path."""
 
     async def endpoint(request: Request) -> Response:

@@ -1,8 +1,14 @@
-"""The customer's browser session and the CSRF tokens bound to it.
+"""The customer's browser session and the CSRF tokens bound to it (PROTOCOL §6).
 
-The session cookie holds a random 256-bit value; the server keeps only its keyed hash (on the
-consent flow it authenticated). Every form carries a CSRF token that is a MAC of the session
-value and the request id, so a form from another session or another request is refused.
+The session cookie holds a random 256-bit value the server issued; the server keeps only its
+keyed hash. A value it did not issue, or no longer knows, is never adopted: the browser gets a new
+one. When the bank's return is accepted the session is renewed — new value, old one dead — before
+anything personal is shown. Every form carries a CSRF token that is a MAC of the session value and
+the request id, so a form from another session or another request is refused.
+
+The cookie is `__Host-wvb_session` (Secure, host-only, path /) when the public URL is https, and
+`wvb_session` on a plain-http development server; https is decided by the configured public URL,
+never by the Host header.
 """
 
 from __future__ import annotations
@@ -13,69 +19,91 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response
 
-from webview_bridge.domain.apps import is_loopback_host
 from webview_bridge.errors import ApiError
 from webview_bridge.ids import new_secret
+from webview_bridge.runtime import Runtime
+from webview_bridge.store import sessions
+from webview_bridge.store.flows import SESSION_LIFETIME
 from webview_bridge.web.templating import remember_language
 
 COOKIE = "wvb_session"
-# A session begun by a client-token hand-off carries this mark, so the pages of every other
-# session never look a client token up. Forging the mark finds nothing; dropping it only loses
-# what the hand-off gave (the bank's login skip).
-HANDOFF_MARK = "c."
-_VALUE = re.compile(r"^(c\.)?[A-Za-z0-9_-]{43}$")
-MAX_AGE = 3600
+SECURE_COOKIE = "__Host-wvb_session"
+_VALUE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
-def current_session(request: Request) -> str | None:
-    """The session the browser sent (not one begun during this request)."""
-    value = request.cookies.get(COOKIE, "")
+def _runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def secure_cookies(runtime: Runtime) -> bool:
+    return runtime.settings.base_url.startswith("https://")
+
+
+def cookie_name(runtime: Runtime) -> str:
+    return SECURE_COOKIE if secure_cookies(runtime) else COOKIE
+
+
+def sent_session(request: Request) -> str | None:
+    """The session value the browser sent, if it is well formed (whether we know it is for the store to say)."""
+    value = request.cookies.get(cookie_name(_runtime(request)), "")
     return value if _VALUE.match(value) else None
 
 
-def ensure_session(request: Request) -> str:
-    """The session value, made now if the browser has none; remember_session() sets the cookie."""
-    value = getattr(request.state, "new_session", None) or current_session(request)
-    if value is None:
-        value = new_secret()
-        request.state.new_session = value
+def session_hash(request: Request, value: str) -> str:
+    return _runtime(request).keyring.hash("session:" + value)
+
+
+def current_session(request: Request) -> str | None:
+    """The session this request acts as: one issued during it, else the one the browser sent."""
+    return getattr(request.state, "new_session", None) or sent_session(request)
+
+
+async def issue_session(request: Request, client_token_id: str | None = None) -> str:
+    """A new session for this browser (remember_session() sets its cookie)."""
+    runtime = _runtime(request)
+    value = new_secret()
+    await runtime.db.run(sessions.issue, runtime.db, runtime.clock, session_hash(request, value), client_token_id)
+    request.state.new_session = value
     return value
 
 
-def began_with_handoff(value: str) -> bool:
-    return value.startswith(HANDOFF_MARK)
+async def renew_session(request: Request) -> str:
+    """Replace the browser's session by a new one (the old one dies); a hand-off carries over."""
+    runtime = _runtime(request)
+    old = current_session(request)
+    value = new_secret()
+    await runtime.db.run(sessions.renew, runtime.db, runtime.clock, session_hash(request, old) if old else None,
+                         session_hash(request, value))
+    request.state.new_session = value
+    return value
 
 
 def remember_session(request: Request, response: Response) -> Response:
     remember_language(request, response)
     value = getattr(request.state, "new_session", None)
     if value is not None:
-        response.set_cookie(
-            COOKIE, value, max_age=MAX_AGE, path="/", httponly=True, samesite="lax",
-            secure=not is_loopback_host(request.url.hostname),
-        )
+        runtime = _runtime(request)
+        response.set_cookie(cookie_name(runtime), value, max_age=int(SESSION_LIFETIME.total_seconds()), path="/",
+                            httponly=True, samesite="lax", secure=secure_cookies(runtime))
     return response
 
 
-def session_hash(request: Request, value: str) -> str:
-    return request.app.state.runtime.keyring.hash("session:" + value)
-
-
 def csrf_token(request: Request, session: str, request_id: str) -> str:
-    return request.app.state.runtime.keyring.mac("csrf", f"{session}|{request_id}")
+    return _runtime(request).keyring.mac("csrf", f"{session}|{request_id}")
 
 
-async def check_csrf(request: Request, form_token: str | None, request_id: str) -> str:
+async def check_csrf(request: Request, form_token: object, request_id: str, session_known: bool) -> str:
     """The session of a genuine form post for this request; 403 otherwise, and nothing changes.
     Also where page form posts are counted against the per-session rate limit."""
-    session = current_session(request)
+    session = sent_session(request)
     client = request.client.host if request.client else "unknown"
-    wait = await request.app.state.runtime.over_limit("pages", session_hash(request, session) if session else f"ip:{client}")
+    limit_key = session_hash(request, session) if session else f"ip:{client}"
+    wait = await _runtime(request).over_limit("pages", limit_key)
     if wait is not None:
         raise ApiError(429, "rate_limited", "too many attempts; wait a moment", headers={"Retry-After": str(wait)})
-    if session is None:
+    if session is None or not session_known:
         raise ApiError(403, "session_missing", "your session has ended; open the link from the app again")
     expected = csrf_token(request, session, request_id)
-    if not form_token or not hmac.compare_digest(expected, form_token):
+    if not isinstance(form_token, str) or not hmac.compare_digest(expected, form_token):
         raise ApiError(403, "csrf_failed", "this form does not belong to your session; open the link from the app again")
     return session

@@ -127,7 +127,7 @@ _ACCOUNT_TYPES = {"CHECKING": N_("Current account"), "SAVINGS": N_("Savings"), "
 
 def logo_css(banks: Iterable[Bank]) -> Markup:
     """Each bank monogram's colour, for the page's nonce'd style block (no inline style attributes)."""
-    return Markup("".join(f".l-{b.id}{{background:{b.colour}}}" for b in banks))
+    return Markup("".join(f".l-{b.id}{{background:{b.colour};color:{b.monogram_text}}}" for b in banks))
 
 
 def content_security_policy(nonce: str, embed_origin: str | None) -> str:

@@ -1,9 +1,11 @@
 """Theme assets for the pages: a customization's logo, served same-origin, and the preview
-gallery where a UX team sees every screen with its theme, light and dark."""
+gallery where a UX team sees every screen with its theme, light and dark — each drawn by the
+same code that draws the real screen, from sample data."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import timedelta
 from types import SimpleNamespace
 
 from itsdangerous import BadSignature
@@ -11,17 +13,56 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from webview_bridge.banks.directory import get_bank
-from webview_bridge.domain.customizations import Customization, theme_css
+from webview_bridge.banks.model import Account, AccountDetails
+from webview_bridge.domain import consent as flow_rules
+from webview_bridge.domain.apps import App
+from webview_bridge.domain.customizations import Customization
+from webview_bridge.domain.errors import Conflict, NotAllowed
+from webview_bridge.domain.token_requests import TokenRequest
 from webview_bridge.errors import ApiError, not_found
 from webview_bridge.store import customizations as store
-from webview_bridge.web.bank_select import rendered_bank_list
-from webview_bridge.web.consent import RESOURCE_WORDS
-from webview_bridge.web.templating import logo_css, render
+from webview_bridge.store.flows import Page
+from webview_bridge.web.activation import activation_page
+from webview_bridge.web.bank_auth import external_page
+from webview_bridge.web.bank_select import selection
+from webview_bridge.web.consent import _screen
+from webview_bridge.web.flow import UNKNOWN, FlowPage
+from webview_bridge.web.templating import render
 
 PREVIEW_MAX_AGE = 3600
-SCREENS = ("bank_select", "sandbox_bank_login", "bank_external", "bank_unavailable", "consent", "activation",
-           "expired", "used", "unknown")
+_SAMPLE_ACCOUNTS = (
+    Account("acc_preview1", "Everyday Account", "CHECKING", "GBP", "sandbox",
+            AccountDetails("12345678", "CHECKING", "ACTIVE", "SNDBGB2L", "Alex Example", [])),
+    Account("acc_preview2", "Euro Savings", "SAVINGS", "EUR", "sandbox",
+            AccountDetails("DE89370400440532013000", "SAVINGS", "ACTIVE", "SNDBGB2L", "Alex Example", [])),
+)
+
+# Every v2 screen: what it is called in the gallery, and how the real code draws it.
+SCREENS: dict[str, Callable[[FlowPage], Response]] = {}
+
+
+def screen(name: str):
+    def register(draw: Callable[[FlowPage], Response]) -> Callable[[FlowPage], Response]:
+        SCREENS[name] = draw
+        return draw
+    return register
+
+
+def _bank(flow: FlowPage, bank_id: str):
+    return flow.runtime.banks.get(bank_id) or flow.runtime.directory.banks[0]
+
+
+screen("bank_select")(lambda flow: selection(flow, "", ""))
+screen("consent")(lambda flow: _screen(flow, flow_rules.ConsentScreen(_bank(flow, "sandbox"), None)))
+screen("consent_trusted")(lambda flow: _screen(flow, flow_rules.ConsentScreen(_bank(flow, "sandbox"), _SAMPLE_ACCOUNTS)))
+screen("bank_external")(lambda flow: external_page(flow, _bank(flow, "nordlicht"), "#"))
+screen("bank_unavailable")(lambda flow: flow.bank_down_page(_bank(flow, "citta-eterna")))
+screen("activation")(lambda flow: activation_page(flow, SimpleNamespace(name="Sandbox Bank app"), _bank(flow, "sandbox")))
+screen("expired")(lambda flow: flow.finished(flow_rules.Finished("EXPIRED", "#")))
+screen("used")(lambda flow: flow.finished(flow_rules.Finished("PROCESSED", "#")))
+screen("stale")(lambda flow: flow.refused(Conflict("bank_return_used", "")))
+screen("choose_first")(lambda flow: flow.refused(NotAllowed("choose_bank_first", "")))
+screen("unknown")(lambda flow: flow.render("ending.html", UNKNOWN, status=404))
 
 
 async def logo(request: Request) -> Response:
@@ -52,54 +93,34 @@ async def gallery(request: Request) -> Response:
     return render(request, "preview_gallery.html", {"theme": found, "frames": frames})
 
 
+def _sample_flow(request: Request, theme: Customization, scheme: str) -> FlowPage:
+    runtime = request.app.state.runtime
+    now = runtime.clock.now()
+    sample = TokenRequest(
+        id="rq_preview", app_id=theme.app_id, status="PENDING", created_at=now, expires_at=now + timedelta(minutes=20),
+        csrf_token_hash="", token_id=None, error=None,
+        details={"resources": ["ACCOUNTS", "BALANCES", "TRANSACTIONS"], "redirect_url": "#", "ref_id": "preview",
+                 "description": "Budgeting with your accounts", "token_expiration_days": 90},
+    )
+    tpp = App(id=theme.app_id, name=theme.display_name, roles=frozenset({"tpp"}), redirect_urls=("#",), bank_id=None,
+              independent_activation=False, embed_origin="'self'", created_at=now)
+    page = Page(sample, tpp, None, theme, session_known=False, client_token=None, issuing_bank_id=None)
+    return FlowPage(request, runtime, page, preview_scheme=scheme)
 
-async def screen(request: Request) -> Response:
+
+async def screen_page(request: Request) -> Response:
     found = await _previewed(request)
-    name = request.path_params["screen"]
-    if name not in SCREENS:
+    draw = SCREENS.get(request.path_params["screen"])
+    if draw is None:
         raise not_found("screen")
     scheme = request.query_params.get("scheme", "light")
-    scheme = scheme if scheme in ("light", "dark") else "light"
-    sandbox, external, failing = get_bank("sandbox"), get_bank("nordlicht"), get_bank("citta-eterna")
-    runtime = request.app.state.runtime
-    who = {"app_name": found.display_name, "display_name": found.display_name, "secondary_name": None, "via": False,
-           "logo_url": f"/app/customizations/{found.id}/logo" if found.logo else None}
-    context = {"who": who, "request_id": "rq_preview", "csrf": "preview", "theme_css": theme_css(found, scheme),
-               "consent_text": found.consent_text, "event": ""}
-    if name == "bank_select":
-        from webview_bridge.banks.directory import all_banks
-
-        banks = tuple(b for b in all_banks() if b.id in ("sandbox", "emeraude", "lakowy", "hansekontor", "nordlicht"))
-        bank_list, bank_css = rendered_bank_list(request, banks)
-        template = "bank_select.html"
-        context.update(banks=banks, bank_list=bank_list, logo_css=bank_css, countries=["DE", "FR", "GB", "PL"],
-                       country="", search="")
-    elif name == "sandbox_bank_login":
-        template, context["bank"] = "sandbox_bank_login.html", sandbox
-        context.update(logo_css=logo_css([sandbox]), state="", return_url="", problem=None, pending=None, username="")
-    elif name == "bank_external":
-        template = "bank_external.html"
-        context.update(bank=external, bank_url="#")
-    elif name == "bank_unavailable":
-        template = "bank_unavailable.html"
-        context.update(bank=failing, can_choose_again=True)
-    elif name == "consent":
-        template = "consent.html"
-        accounts = runtime.connector.accounts(sandbox, "alice")
-        context.update(bank=sandbox, holder="Alice Andersson", accounts=accounts, chosen={a.id for a in accounts},
-                       resources=list(RESOURCE_WORDS.values())[:3], until=datetime.now(timezone.utc) + timedelta(days=90),
-                       description="Budgeting with your accounts", problem=None)
-    elif name == "activation":
-        template = "activation.html"
-        context.update(bank=sandbox, bank_app=SimpleNamespace(name="Sandbox Bank app"))
-    else:
-        template = "ending.html"
-        context.update(kind=name, back_url="#" if name != "unknown" else None)
-    return render(request, template, context, embed_origin="'self'")
+    response = draw(_sample_flow(request, found, scheme if scheme in ("light", "dark") else "light"))
+    response.status_code = 200  # a sample of an end screen is not itself an error
+    return response
 
 
 routes = [
     Route("/app/customizations/{customization_id}/logo", logo, methods=["GET"]),
     Route("/app/preview/{signed}", gallery, methods=["GET"]),
-    Route("/app/preview/{signed}/{screen}", screen, methods=["GET"]),
+    Route("/app/preview/{signed}/{screen}", screen_page, methods=["GET"]),
 ]
