@@ -17,8 +17,6 @@ import httpx2
 import pytest
 
 from webview_bridge.banks.directory import load_directory
-
-get_bank = load_directory().get
 from webview_bridge.clock import ManualClock
 from webview_bridge.sandbox_bank import SandboxConfig
 from webview_bridge.sandbox_bank.api.http import Conformance
@@ -26,6 +24,7 @@ from webview_bridge.sandbox_bank.standalone import standalone_app
 from webview_bridge.store.database import Database
 from tests.support.live import LiveServer, start_live_server
 
+get_bank = load_directory().get  # the shipped sandbox banks
 TPP_NAME = "Example Operator"
 TRUSTED_KEY = "trusted-key-for-tests-0123456789"
 REDIRECT = "https://tpp.example/callback?flow=f1&x=%7Ea"
@@ -107,7 +106,7 @@ class Page:
     def accounts(self) -> dict[str, str]:
         """Each checkbox's accessible name (the account's name) → its value (resourceId)."""
         found = re.findall(r'name="account" value="([^"]+)"( checked)? aria-labelledby="(\w+)"', self.html)
-        return {re.search(rf'<span id="{label}">([^<]+)</span>', self.html).group(1): value
+        return {re.search(rf'<span class="name" id="{label}">([^<]+)</span>', self.html).group(1): value
                 for value, _, label in found}
 
     @property

@@ -8,11 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from webview_bridge.banks.directory import load_directory
-
-get_bank = load_directory().get
 from webview_bridge.sandbox_bank import data
-from tests.sandbox_bank.conftest import PSU_IP, granted_consent
+from tests.sandbox_bank.conftest import PSU_IP, get_bank, granted_consent
 from tests.sandbox_bank.test_consents_api import code_of
 
 

@@ -6,8 +6,8 @@ import re
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
-from webview_bridge.banks.directory import get_bank
 from webview_bridge.sandbox_bank import data
+from tests.sandbox_bank.conftest import get_bank
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=timezone.utc)
 SANDBOX = data.BankFacts.of(get_bank("sandbox"))

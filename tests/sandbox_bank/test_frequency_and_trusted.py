@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import httpx2
 
-from webview_bridge.banks.directory import get_bank
 from webview_bridge.sandbox_bank import data
-from tests.sandbox_bank.conftest import BANK_OFFERED, PSU_IP, TRUSTED_KEY, granted_consent, plain_tls
+from tests.sandbox_bank.conftest import BANK_OFFERED, PSU_IP, TRUSTED_KEY, get_bank, granted_consent, plain_tls
 from tests.sandbox_bank.test_consents_api import code_of
 
 
