@@ -40,28 +40,34 @@ def open_with(page, url, token):
     return sent
 
 
-def test_a_strong_auth_token_reaches_consent_without_the_bank_login(page, tpp, bank, tpp_site, artifacts):
+def test_a_strong_auth_token_takes_the_trusted_path_no_bank_pages(page, tpp, bank, tpp_site, artifacts):
     token = client_token(bank, strong_auth=True)
     stored = tpp.store_request(bank_id="sandbox")
     open_with(page, f"{tpp.server.url}/app/request-token/{stored['id']}", token)
-    expect(page.get_by_text("Logged in as Alice Andersson")).to_be_visible()
+    expect(page.get_by_role("checkbox", name="Everyday Account", exact=True)).to_be_checked()
     expect(page.get_by_label("Password")).to_have_count(0)
     assert token not in page.content() and token not in page.url
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["wvb_session"]["httpOnly"] and cookies["wvb_session"]["value"] != token
-    page.screenshot(path=artifacts / "consent-after-strong-auth.png")
+    page.get_by_role("checkbox", name="Euro Savings", exact=True).uncheck()
+    page.screenshot(path=artifacts / "consent-on-the-trusted-path.png", full_page=True)
     page.get_by_role("button", name="Allow", exact=True).click()
     page.wait_for_url("https://tpp.example/callback?**")
-    assert callback_params(page.url)["token-id"].startswith("tt_")
+    token_id = callback_params(page.url)["token-id"]
+    names = [a["name"] for a in tpp.http.get("/accounts", headers=tpp.on_behalf_of(token_id)).json()["accounts"]]
+    assert names == ["Everyday Account", "Rewards Card"]
 
 
-def test_a_strong_auth_token_skips_the_login_once(page, tpp, bank):
+def test_a_strong_auth_token_skips_the_banks_pages_once(page, tpp, bank, tpp_site):
     token = client_token(bank, strong_auth=True)
     first = tpp.store_request(bank_id="sandbox")
     open_with(page, f"{tpp.server.url}/app/request-token/{first['id']}", token)
-    expect(page.get_by_role("button", name="Allow", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Allow", exact=True).click()
+    page.wait_for_url("https://tpp.example/callback?**")
     second = tpp.store_request(bank_id="sandbox", ref_id="second")
     page.goto(f"{tpp.server.url}/app/request-token/{second['id']}")
+    expect(page.get_by_role("checkbox")).to_have_count(0)
+    page.get_by_role("button", name="Allow", exact=True).click()
     expect(page.get_by_label("Password")).to_be_visible()
 
 
@@ -72,6 +78,7 @@ def test_an_ordinary_token_still_meets_the_bank_login_but_puts_the_bank_first(pa
     first_bank = page.locator("#banks button").first
     expect(first_bank).to_have_accessible_name("Sandbox Bank")
     first_bank.click()
+    page.get_by_role("button", name="Allow", exact=True).click()
     expect(page.get_by_label("Password")).to_be_visible()
 
 
@@ -79,6 +86,7 @@ def test_a_strong_auth_token_does_not_skip_another_banks_login(page, tpp, bank):
     token = client_token(bank, strong_auth=True)
     stored = tpp.store_request(bank_id="emeraude")
     open_with(page, f"{tpp.server.url}/app/request-token/{stored['id']}", token)
+    page.get_by_role("button", name="Allow", exact=True).click()
     expect(page.get_by_role("heading", name="Log in to Banque Émeraude")).to_be_visible()
 
 
