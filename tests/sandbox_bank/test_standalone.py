@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from webview_bridge.clock import ManualClock
-from webview_bridge.sandbox_bank.standalone import standalone_server
+from webview_bridge.sandbox_bank.standalone import shared_secret, standalone_server
 from tests.support.postgres import free_port
 
 pytestmark = pytest.mark.databases("sqlite")  # about the transport, not storage
@@ -100,3 +100,9 @@ def test_the_standalone_bank_requires_a_client_certificate(database_url, tmp_pat
 def test_client_certificates_exist_only_over_tls(database_url):
     with pytest.raises(ValueError):
         standalone_server("127.0.0.1", free_port(), database_url, client_ca="/nowhere/ca.pem")
+
+
+def test_the_standalone_bank_signs_its_pages_as_the_main_server_does(app):
+    """Both on one database: a page served by one and posted to the other still passes its CSRF check."""
+    runtime = app.state.runtime
+    assert shared_secret(runtime.db, runtime.clock) == runtime.keyring.derive("sandbox-bank/pages")[0]

@@ -7,8 +7,6 @@ TPP's QWAC — and refuses the handshake of anyone without one.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +18,7 @@ from starlette.routing import Mount
 from webview_bridge.clock import Clock, SystemClock
 from webview_bridge.sandbox_bank.app import sandbox_bank_app
 from webview_bridge.sandbox_bank.config import SandboxConfig
+from webview_bridge.security.keyring import Keyring
 from webview_bridge.settings import normalise_database_url
 from webview_bridge.store import server_keys
 from webview_bridge.store.database import Database
@@ -32,17 +31,16 @@ def standalone_app(config: SandboxConfig) -> Starlette:
 
 
 def shared_secret(db: Database, clock: Clock) -> bytes:
-    """The pages' signing key, derived from the server keys kept in the database, so every
-    instance on one database (and the main server) signs alike without configuration."""
-    first = server_keys.load_or_create(db, clock)[0]
-    return hmac.new(first.encode(), b"sandbox-bank/pages", hashlib.sha256).digest()
+    """The pages' signing key as the main server derives it (app.py) from the server keys kept in
+    the database, so every instance on one database, standalone or not, signs alike unconfigured."""
+    return Keyring(server_keys.load_or_create(db, clock)).derive("sandbox-bank/pages")[0]
 
 
 def standalone_server(host: str = "127.0.0.1", port: int = 8090, database_url: str = "sqlite:///webview_bridge.db",
                       public_url: str | None = None, tpp_name: str = "webview-bridge", tls_cert: str | None = None,
                       tls_key: str | None = None, client_ca: str | None = None, validate: bool = False,
                       trusted_key: str | None = None, clock: Clock | None = None,
-                      bank: Callable[[str], Any] | None = None) -> uvicorn.Server:
+                      bank: Callable[[str], Any] | None = None, secret: bytes | None = None) -> uvicorn.Server:
     """A configured uvicorn server (not yet running): serve_standalone runs it, tests run it in a thread."""
     if (tls_cert is None) != (tls_key is None):
         raise ValueError("tls_cert and tls_key go together")
@@ -58,7 +56,7 @@ def standalone_server(host: str = "127.0.0.1", port: int = 8090, database_url: s
     scheme = "https" if tls_cert else "http"
     config = SandboxConfig(
         db=db, clock=clock, public_url=public_url or f"{scheme}://{host}:{port}{PREFIX}", bank=bank,
-        secret=shared_secret(db, clock), tpp_name=tpp_name, trusted_key=trusted_key, validate=validate,
+        secret=secret or shared_secret(db, clock), tpp_name=tpp_name, trusted_key=trusted_key, validate=validate,
     )
     tls: dict[str, Any] = {}
     if tls_cert:
@@ -72,8 +70,10 @@ def standalone_server(host: str = "127.0.0.1", port: int = 8090, database_url: s
 def serve_standalone(host: str = "127.0.0.1", port: int = 8090, database_url: str = "sqlite:///webview_bridge.db",
                      public_url: str | None = None, tpp_name: str = "webview-bridge", tls_cert: str | None = None,
                      tls_key: str | None = None, client_ca: str | None = None, validate: bool = False,
-                     trusted_key: str | None = None) -> None:
+                     trusted_key: str | None = None, secret: bytes | None = None) -> None:
     """Runs the sandbox ASPSP until interrupted. `public_url` defaults to this host and port
-    under /sandbox-bank; `validate` holds every call to the official file (slower: tests, debugging)."""
+    under /sandbox-bank; `validate` holds every call to the official file (slower: tests, debugging);
+    `secret` defaults to the key the main server derives from the keys in the database (pass
+    keyring.derive("sandbox-bank/pages")[0] when the keys come from WEBVIEW_BRIDGE_SECRET_KEYS)."""
     standalone_server(host, port, database_url, public_url, tpp_name, tls_cert, tls_key, client_ca, validate,
-                      trusted_key).run()
+                      trusted_key, secret=secret).run()
