@@ -42,6 +42,8 @@ class Settings:
     rate_limit_token: int = 300
     rate_limit_api: int = 1200
     rate_limit_pages: int = 60
+    # Failed client authentications at /oauth/token and /oauth/revoke, per app id and client address.
+    rate_limit_token_failures: int = 300
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -126,6 +128,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         rate_limit_token=_int_env(env, "RATE_LIMIT_TOKEN", 300, allow_zero=True),
         rate_limit_api=_int_env(env, "RATE_LIMIT_API", 1200, allow_zero=True),
         rate_limit_pages=_int_env(env, "RATE_LIMIT_PAGES", 60, allow_zero=True),
+        rate_limit_token_failures=_int_env(env, "RATE_LIMIT_TOKEN_FAILURES", 300, allow_zero=True),
         apple_app_site_association=_json_setting(env, "APPLE_APP_SITE_ASSOCIATION"),
         assetlinks=_json_setting(env, "ASSETLINKS"),
     )

@@ -6,7 +6,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, literal, select, update
 
 from webview_bridge.clock import Clock
 from webview_bridge.domain.apps import App
@@ -98,21 +98,26 @@ def list_all(db: Database) -> list[App]:
         return [to_app(r) for r in conn.execute(select(*_APP_COLUMNS).order_by(apps.c.created_at, apps.c.id))]
 
 
-# The token endpoint's hot path.
-_WITH_SECRET_HASH = Prepared(select(apps).where(apps.c.id == bindparam("app_id")))
-
-
-def with_secret_hash(db: Database, app_id: str) -> tuple[App, str] | None:
-    with db.read() as conn:
-        row = _WITH_SECRET_HASH.first(conn, app_id=app_id)
-    return (to_app(row), row.secret_hash) if row else None
+# Stands in for the secret hash of an app id that does not exist: the same length as a real one,
+# and never equal to one (a hex digest has no "x"), so comparing against it fails like a wrong secret.
+UNKNOWN_APP_SECRET_HASH = "x" * 64
+# The token endpoint's hot path. Always exactly one row, the app's secret hash or the stand-in, so an
+# unknown id takes the same statement, the same row handling and the same comparison as a wrong secret.
+_SECRET_HASH = Prepared(select(func.coalesce(
+    select(apps.c.secret_hash).where(apps.c.id == bindparam("app_id")).scalar_subquery(),
+    literal(UNKNOWN_APP_SECRET_HASH),
+).label("secret_hash")))
 
 
 def authenticate(db: Database, keyring: Keyring, app_id: str, app_secret: str) -> App | None:
-    """The app, if the secret is its current one. Same work whether or not the app exists."""
-    found = with_secret_hash(db, app_id)
-    expected = found[1] if found else "0" * 64
-    return found[0] if hmac.compare_digest(expected, keyring.hash(app_secret)) and found else None
+    """The app, if `app_secret` is its current secret. Until the secret has matched, an unknown id
+    does exactly the work a wrong secret does, so neither answer nor timing tells an app exists."""
+    presented = keyring.hash(app_secret)
+    with db.read() as conn:
+        stored = _SECRET_HASH.first(conn, app_id=app_id).secret_hash
+        if not hmac.compare_digest(stored, presented):
+            return None
+        return get_in(conn, app_id)
 
 
 def rotate_secret(db: Database, keyring: Keyring, app_id: str) -> str | None:
