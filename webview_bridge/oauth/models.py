@@ -6,7 +6,7 @@ from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.util import scope_to_list
 
 from webview_bridge.clock import Clock
-from webview_bridge.domain.apps import App
+from webview_bridge.domain.apps import AuthenticatedApp
 from webview_bridge.store.oauth_tokens import TokenRecord
 
 GRANT_TYPES = ("client_credentials", "refresh_token")
@@ -17,7 +17,7 @@ class OAuthClient(ClientMixin):
     """An app whose credentials have verified (see BridgeAuthorizationServer.authenticate): Authlib
     only ever sees authenticated clients."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: AuthenticatedApp) -> None:
         self.app = app
 
     def get_client_id(self) -> str:

@@ -94,7 +94,8 @@ class BridgeAuthorizationServer(AuthorizationServer):
     def authenticate(self, credentials: Presented) -> OAuthClient | None:
         """The app the credentials name, if they verify. A request without credentials does the
         same work as any other failure."""
-        app = app_store.authenticate(self.runtime.db, self.runtime.keyring, credentials.client_id, credentials.client_secret)
+        app = app_store.authenticate_client(self.runtime.db, self.runtime.keyring, credentials.client_id,
+                                            credentials.client_secret)
         return OAuthClient(app) if app is not None and credentials.method is not None else None
 
     def respond(self, endpoint: str | None, form_request: FormRequest, client_address: str) -> JSONResponse:
@@ -157,7 +158,6 @@ class BridgeAuthorizationServer(AuthorizationServer):
         )
 
     def save_new_family(self, token: dict[str, Any], client: OAuthClient) -> None:
-        assert client.app is not None
         oauth_tokens.save(self.runtime.db, self.new_pair(token, client.app.id, new_id("fam")))
 
     def revoke_family(self, record: TokenRecord, reason: str) -> None:
