@@ -271,3 +271,20 @@ def test_revoking_a_refresh_token_ends_its_family(server, register_app):
 def test_revocation_needs_client_authentication(http):
     response = http.post("/oauth/revoke", data={"token": "x"})
     assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+
+
+@pytest.mark.databases("sqlite")
+def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(database_url):
+    """`serve` believes X-Forwarded-Proto only from WEBVIEW_BRIDGE_FORWARDED_ALLOW_IPS."""
+    from tests.support.processes import ServeProcess, cli_json
+
+    creds = cli_json("apps", "create", "--database", database_url, "--name", "Behind a proxy", "--role", "tpp")
+    env = {"WEBVIEW_BRIDGE_PUBLIC_URL": "http://bridge.example.com", "WEBVIEW_BRIDGE_FORWARDED_ALLOW_IPS": "10.9.9.9"}
+    server = ServeProcess(database_url, env=env)
+    try:
+        answer = httpx2.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                             auth=(creds["app_id"], creds["app_secret"]),
+                             headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    finally:
+        server.kill()
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_request")
