@@ -17,7 +17,6 @@ Prints one JSON line; exit status is schemathesis's.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import itertools
 import json
 import os
