@@ -92,11 +92,11 @@ class BridgeAuthorizationServer(AuthorizationServer):
     # --- client authentication and rate limits, before Authlib --------------------------------
 
     def authenticate(self, credentials: Presented) -> OAuthClient | None:
-        """The app the credentials name, if they verify. A request without credentials does the
-        same work as any other failure."""
+        """The app the credentials name, if they verify. A request without credentials (an empty
+        id and secret) does the same work as any other failure."""
         app = app_store.authenticate_client(self.runtime.db, self.runtime.keyring, credentials.client_id,
                                             credentials.client_secret)
-        return OAuthClient(app) if app is not None and credentials.method is not None else None
+        return OAuthClient(app) if app is not None else None
 
     def respond(self, endpoint: str | None, form_request: FormRequest, client_address: str) -> JSONResponse:
         """Authenticate, count the request against whoever that turned out to be, then let
