@@ -154,7 +154,7 @@ def test_single_use_is_per_request_however_the_state_is_written_or_re_signed(tpp
     assert len(tpp_backend.heard) == 1
 
 
-@pytest.mark.parametrize("request_id", ["rq_\x01x", "rq_../../me", "../me?x=", "rq_a/b", "rq_a%2Fb", "tt_abc", "rq_",
+@pytest.mark.parametrize("request_id", ["rq_\x01x", "rq_abc\n", "rq_../../me", "../me?x=", "rq_a/b", "rq_a%2Fb", "tt_abc", "rq_",
                                         "rq_a b", "rq_" + "a" * 200])
 def test_status_takes_only_request_ids(tpp_backend, request_id):
     answer = httpx2.get(tpp_backend.url + "/bank-link/status", params={"request-id": request_id})

@@ -45,7 +45,7 @@ from webview_bridge.web.templating import make_templates, render
 
 CSRF_COOKIE = "wvb_tpp_csrf_"
 # PROTOCOL §1: ids are a prefix and URL-safe characters.
-REQUEST_ID = re.compile(r"^rq_[A-Za-z0-9_-]{1,128}$")
+REQUEST_ID = re.compile(r"rq_[A-Za-z0-9_-]{1,128}")
 # How long a request id stays used: a state can be signed until the request expires (20 minutes,
 # PROTOCOL §5: a finished request's page hands out fresh ones) and verifies for max_age after that.
 REQUEST_LIFETIME_SECONDS = 20 * 60
@@ -185,7 +185,7 @@ async def status(request: Request) -> Response:
     if not request_id:
         return JSONResponse({"error": {"code": "missing_field", "message": "request-id is required", "field": "request-id"}},
                             status_code=400)
-    if not REQUEST_ID.match(request_id):
+    if not REQUEST_ID.fullmatch(request_id):
         return JSONResponse({"error": {"code": "invalid_value", "message": "request-id must be rq_ and URL-safe characters",
                                        "field": "request-id"}}, status_code=400)
     try:
