@@ -70,6 +70,11 @@ def test_outsiders_who_know_an_app_id_cannot_spend_its_budget(tight):
     assert _token(tight, creds, secret="wrong", address="10.0.0.2").status_code == 401  # failures count per address
 
 
+def test_made_up_ids_of_any_length_are_counted_not_crashed_on(tight):
+    huge, odd = "app_" + "x" * 2000, "2001:db8::" + "f" * 200
+    assert [_token(tight, app_id=huge, secret="s", address=odd).status_code for _ in range(4)] == [401, 401, 401, 429]
+
+
 def test_failures_for_an_unknown_app_id_are_limited_alike(tight, clock):
     ghost = "app_" + "G" * 22
     statuses = [_token(tight, app_id=ghost, secret="s").status_code for _ in range(4)]

@@ -53,7 +53,13 @@ def test_budgets():
     assert failed != budget(Presented(BASIC, "app_a", "wrong"), None, "10.0.0.2")  # per address…
     assert failed != budget(Presented(BASIC, "app_b", "wrong"), None, "10.0.0.1")  # …and per app id
     assert failed == budget(Presented(POST, "app_a", "other"), None, "10.0.0.1")  # whichever the method
-    assert len(budget(Presented(POST, "x" * 10_000, ""), None, "10.0.0.1")[1]) < 200
+    # Keys are stored on PostgreSQL: whatever is presented, "kind:key" fits the column.
+    from webview_bridge.store.schema import rate_counters
+
+    width = rate_counters.c.bucket.type.length
+    long_id, odd_address = "x" * 10_000, "2001:db8:" + "f" * 300
+    keys = {budget(Presented(POST, i, ""), None, a) for i in (long_id, long_id + "y") for a in (odd_address, "10.0.0.1")}
+    assert len(keys) == 4 and all(len(f"{kind}:{key}") <= width for kind, key in keys)
 
 
 # --- over HTTP ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
@@ -20,7 +21,9 @@ POST = "client_secret_post"
 # Budgets (rate-limit kinds): an authenticated app's own, and the failures of one app id from one address.
 APP_BUDGET = "token"
 FAILURE_BUDGET = "token_failures"
-_MAX_KEYED_ID = 128  # an attacker's made-up id is not kept whole in a limiter key
+# Limiter keys are stored (rate_counters.bucket, 120 characters): a made-up id or a proxy's odd
+# address longer than these is keyed by a digest of it instead.
+_MAX_ADDRESS, _MAX_ID = 45, 48
 
 
 @dataclass(frozen=True)
@@ -68,4 +71,8 @@ def budget(credentials: Presented, authenticated_app_id: str | None, client_addr
     """
     if authenticated_app_id is not None:
         return APP_BUDGET, authenticated_app_id
-    return FAILURE_BUDGET, f"{client_address}|{credentials.client_id[:_MAX_KEYED_ID]}"
+    return FAILURE_BUDGET, f"{_bounded(client_address, _MAX_ADDRESS)}|{_bounded(credentials.client_id, _MAX_ID)}"
+
+
+def _bounded(value: str, size: int) -> str:
+    return value if len(value) <= size else "#" + hashlib.sha256(value.encode()).hexdigest()[:size - 1]
