@@ -147,8 +147,9 @@ class BoundedHeadProtocol(HttpToolsProtocol):
 
 
 def configure_logging() -> None:
-    """uvicorn's own logger and every library's (the root) write our JSON lines; a crash our
-    exception handler already logged is not written a second time by uvicorn."""
+    """uvicorn's own logger and every library's (the root, Python's warnings included) write our
+    JSON lines; a crash our exception handler already logged is not written a second time by uvicorn."""
+    logging.captureWarnings(True)
     for name in ("uvicorn", ""):
         handler = logs.json_handler()
         handler.addFilter(logs.not_logged_yet)
