@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: serve test test-sqlite fuzz cluster crash system-deps bench clean
+.PHONY: serve test test-sqlite fuzz fuzz-sqlite fuzz-postgresql fuzz-cluster cluster crash system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,17 @@ test: system-deps $(VENV)/.test node_modules/axe-core/axe.min.js
 test-sqlite: $(VENV)/.test node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest --db sqlite
 
-# Hardening (issue 9): each prints one JSON line at the end.
-fuzz: $(VENV)/.test
+# Hardening (issue 9): each prints one JSON line at the end. `make fuzz` runs all three.
+fuzz: fuzz-sqlite fuzz-postgresql fuzz-cluster
+
+fuzz-sqlite: $(VENV)/.test
 	$(BIN)/python scripts/fuzz.py --max-examples 500
+
+fuzz-postgresql: $(VENV)/.test system-deps
+	$(BIN)/python scripts/fuzz.py --max-examples 500 --database postgresql
+
+fuzz-cluster: $(VENV)/.test system-deps
+	$(BIN)/python scripts/fuzz.py --max-examples 500 --database postgresql --instances 2
 
 cluster: $(VENV)/.test system-deps
 	$(BIN)/python bench/cluster.py

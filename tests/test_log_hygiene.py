@@ -43,3 +43,47 @@ def test_no_secret_or_token_reaches_a_log_line(server, register_app, caplog):
     for name, value in secrets.items():
         leaking = [line[:300] for line in lines if value in line]
         assert not leaking, f"{name} appears in the log: {leaking}"  # …without its secrets
+
+
+def test_a_crash_is_one_json_line_without_the_values_the_database_was_given(database_url):
+    """A live `serve` process whose stderr is kept: an unhandled database error is reported once,
+    as JSON, naming the failed constraint but not the customer ids it was about."""
+    import json
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+
+    from tests.support.processes import ServeProcess, cli_json
+
+    secret_client_id = "client-7d41c9-must-not-be-logged"
+    banks = [cli_json("apps", "create", "--database", database_url, "--name", f"Bank {i}", "--role", "bank",
+                      "--bank-id", "sandbox") for i in range(2)]
+    # A constraint the code does not expect (client ids unique across all banks) makes the second
+    # bank's insert fail inside the handler, as an unforeseen database error would.
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE UNIQUE INDEX test_only_client_id_everywhere ON customers (client_id)"))
+    engine.dispose()
+    server = ServeProcess(database_url)
+    try:
+        tokens = [httpx2.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                              auth=(b["app_id"], b["app_secret"])).json()["access_token"] for b in banks]
+        body = {"customers": [{"client_id": secret_client_id, "phones": []}]}
+        answers = [httpx2.put(server.url + "/customers", json=body, headers={"Authorization": f"Bearer {t}"})
+                   for t in tokens]
+        # uvicorn reports a crash after the answer has left; one more answer means that report is written.
+        assert httpx2.get(server.url + "/healthz").status_code == 200
+    finally:
+        server.kill()
+    assert [a.status_code for a in answers] == [200, 500]
+    trace_id = answers[1].headers["x-trace-id"]
+    logged = Path(server.log.name).read_text()
+    lines = logged.splitlines()
+    for line in lines:
+        json.loads(line)  # every line is JSON: no plain traceback from uvicorn beside ours
+    crashes = [json.loads(line) for line in lines if json.loads(line).get("level") == "error"]
+    assert len(crashes) == 1, logged[-3000:]
+    (crash,) = crashes
+    assert crash["trace_id"] == trace_id and crash["message"] == "unhandled error"
+    assert "IntegrityError" in crash["exception"] and "customers" in crash["exception"]
+    assert secret_client_id not in logged and "cus_" not in logged

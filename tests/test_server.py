@@ -3,6 +3,8 @@
 import json
 import logging
 
+import pytest
+
 from webview_bridge.runtime import Runtime
 from webview_bridge.settings import Settings
 
@@ -125,3 +127,80 @@ def test_pages_are_gzipped_and_answers_within_one_tcp_segment_are_not(http):
     small = http.get("/healthz", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in small.headers
     assert http.get("/", headers={"Accept-Encoding": "identity"}).headers.get("content-encoding") is None
+
+
+def _send_head(port: int, header_bytes: int, chunk: int = 64 * 1024) -> bytes:
+    """Send a GET whose one header holds `header_bytes`, as fast as the server takes it; what came
+    back (b"" when the server closed the connection without a word)."""
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+    try:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Huge: ")
+        sent = 0
+        try:
+            while sent < header_bytes:
+                sock.sendall(b"a" * min(chunk, header_bytes - sent))
+                sent += chunk
+            sock.sendall(b"\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused mid-head
+        answer = b""
+        try:
+            while len(answer) < 4096:
+                part = sock.recv(4096)
+                if not part:
+                    break
+                answer += part
+        except (ConnectionResetError, TimeoutError):
+            pass
+        return answer
+    finally:
+        sock.close()
+
+
+@pytest.fixture
+def serve_process(database_url):
+    from tests.support.processes import ServeProcess
+
+    server = ServeProcess(database_url)
+    yield server
+    server.kill()
+
+
+@pytest.mark.databases("sqlite")
+@pytest.mark.parametrize("size", [70 * 1024, 16 * 1024 * 1024])
+def test_a_request_head_over_64_kib_is_refused_without_stalling_anyone(serve_process, size):
+    """PROTOCOL §1: 431, or 400 and close, or close; meanwhile every other request is answered."""
+    import threading
+
+    import httpx2
+
+    port = serve_process.port
+    outcome: list[bytes] = []
+    huge = threading.Thread(target=lambda: outcome.append(_send_head(port, size)))
+    huge.start()
+    with httpx2.Client(base_url=serve_process.url, timeout=10) as others:
+        answers = [others.get("/healthz").status_code for _ in range(20)]
+    huge.join(timeout=60)
+    assert answers == [200] * 20
+    (answer,) = outcome
+    assert answer == b"" or answer.startswith((b"HTTP/1.1 431 ", b"HTTP/1.1 400 ")), answer[:200]
+    assert b" 200 " not in answer.split(b"\r\n", 1)[0]
+
+
+@pytest.mark.databases("sqlite")
+def test_heads_up_to_64_kib_are_served(serve_process):
+    answer = _send_head(serve_process.port, 60 * 1024, chunk=7 * 1024)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+    # Many requests on one connection, pipelined in one write: each head is small, together they are not.
+    import socket
+
+    with socket.create_connection(("127.0.0.1", serve_process.port), timeout=20) as sock:
+        one = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 2000 + b"\r\n\r\n"
+        sock.sendall(one * 40)  # 80 KB of heads
+        received = b""
+        while received.count(b"HTTP/1.1 200 ") < 40:
+            part = sock.recv(65536)
+            assert part, received[-300:]
+            received += part

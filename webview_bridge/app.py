@@ -56,7 +56,9 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def _on_crash(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error", exc_info=exc, extra={"fields": {"trace_id": request.state.trace_id}})
+    from webview_bridge import logs  # one JSON line, without database values; uvicorn then stays quiet
+
+    logs.crash(exc, trace_id=request.state.trace_id)
     error = ApiError(500, "server_error", "something went wrong on our side; quote the X-Trace-Id")
     response = await _on_api_error(request, error)
     response.headers["X-Trace-Id"] = request.state.trace_id

@@ -97,25 +97,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
-    from webview_bridge import logs
+    from webview_bridge import logs, serving
     from webview_bridge.app import create_app
 
     settings = _settings(args)
     logs.configure()
     app = create_app(settings)
     logs.event("serving", url=settings.base_url, database=app.state.runtime.db.safe_url)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        access_log=False,
-        server_header=False,
-        log_level="warning",
-    )
+    serving.run(app, settings)
 
 
 def _apps_create(args: argparse.Namespace) -> None:

@@ -1,4 +1,5 @@
-"""Rate limits (PROTOCOL §1): fixed one-minute windows per app or per browser session.
+"""Rate limits (PROTOCOL §1): fixed one-minute windows per app, per browser session, or per app
+id and client address for failed client authentications.
 
 On PostgreSQL the counters live in the database, so several instances share one limit; on
 SQLite (one process, the embedded default) they live in memory and cost no write.
@@ -23,7 +24,7 @@ WINDOW_SECONDS = 60
 class Limits:
     """Requests per minute; 0 turns a limit off."""
 
-    token: int = 300  # POST /oauth/token, per app id
+    token: int = 300  # POST /oauth/token and /oauth/revoke, per authenticated app
     api: int = 1200  # JSON API, per app
     pages: int = 60  # page form posts, per session
 
@@ -81,9 +82,10 @@ class RateLimiter:
             return await self.db.run(self.retry_after, kind, key, now)
         return self.retry_after(kind, key, now)
 
-    def retry_after(self, kind: str, key: str, now: datetime) -> int | None:
-        """Count one request; the seconds to wait if it is over the limit, else None."""
-        limit = getattr(self.limits, kind)
+    def retry_after(self, kind: str, key: str, now: datetime, limit: int | None = None) -> int | None:
+        """Count one request; the seconds to wait if it is over the limit, else None. `limit`
+        stands in for a kind that Limits does not carry (the token endpoint's failures)."""
+        limit = getattr(self.limits, kind) if limit is None else limit
         if limit <= 0:
             return None
         window, remaining = _window(now)

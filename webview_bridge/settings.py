@@ -38,7 +38,9 @@ class Settings:
     # Served at /.well-known/ so the bank's return URL can be a claimed link into the host app.
     apple_app_site_association: str | None = None
     assetlinks: str | None = None
-    # Requests per minute (PROTOCOL §1); 0 turns one off.
+    # Requests per minute (PROTOCOL §1); 0 turns one off. Failures: failed client authentications at
+    # /oauth/token and /oauth/revoke, per app id and client address.
+    rate_limit_token_failures: int = 300
     rate_limit_token: int = 300
     rate_limit_api: int = 1200
     rate_limit_pages: int = 60
@@ -141,6 +143,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         access_token_ttl_seconds=_int_env(env, "ACCESS_TOKEN_TTL", 3600),
         refresh_token_ttl_seconds=_int_env(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600),
         forwarded_allow_ips=env.get(ENV_PREFIX + "FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        rate_limit_token_failures=_int_env(env, "RATE_LIMIT_TOKEN_FAILURES", 300, allow_zero=True),
         rate_limit_token=_int_env(env, "RATE_LIMIT_TOKEN", 300, allow_zero=True),
         rate_limit_api=_int_env(env, "RATE_LIMIT_API", 1200, allow_zero=True),
         rate_limit_pages=_int_env(env, "RATE_LIMIT_PAGES", 60, allow_zero=True),

@@ -148,3 +148,45 @@ def test_independent_activation(server, register_app, http, clock):
     assert http.post("/activations", headers={"Authorization": "Bearer nonsense"}, json={"accept_terms": True}).status_code == 401
     clock.advance(minutes=31)
     assert http.post("/activations", headers=auth, json={"accept_terms": True}).status_code == 401
+
+
+def test_two_bank_apps_of_one_bank_each_keep_their_own_customers(preloaded, server, register_app, http):
+    """Customers belong to the bank app that preloaded them (PROTOCOL §3), even when another app
+    speaks for the same bank and knows the same client ids."""
+    second = Tpp(server, register_app("bank", name="Sandbox Bank business app", bank_id="sandbox",
+                                      independent_activation=True))
+    same = {"customers": [{"client_id": "alice", "phones": [{"hash": ALICE_PHONE, "primary": True}]},
+                          {"client_id": "bob", "phones": []}]}
+    first_put = second.http.put("/customers", json=same)
+    assert (first_put.status_code, first_put.json()) == (200, {"created": 2, "updated": 0}), first_put.text
+    assert second.http.put("/customers", json=same).json() == {"created": 0, "updated": 2}
+
+    def customer(bank, client_id):
+        answer = bank.http.post("/client-tokens/client-id", json=[{"ttl_minutes": 5, "client_id": client_id}])
+        assert answer.status_code == 200, answer.text
+        return answer.json()[0]["customer_id"]
+
+    theirs, mine = customer(second, "alice"), customer(preloaded, "alice")
+    assert theirs.startswith("cus_") and theirs != mine
+    by_phone = second.http.post("/client-tokens/phone-hash", json=[{"ttl_minutes": 5, "phones": [{"hash": ALICE_PHONE}]}])
+    assert by_phone.json()[0]["customer_id"] == theirs
+    assert customer(preloaded, "alice") == mine  # the first app's customer is untouched
+    # Independent activation of a client id the other app preloaded makes this app's own customer.
+    issued = second.http.post("/client-tokens/client-id", json=[{"ttl_minutes": 5, "client_id": "carol"}]).json()[0]
+    activated = http.post("/activations", headers={"Authorization": f"Bearer {issued['client_token']}"},
+                          json={"accept_terms": True})
+    assert activated.status_code == 201, activated.text
+    assert activated.json()["customer_id"] not in (customer(preloaded, "carol"), theirs)
+    assert customer(second, "carol") == activated.json()["customer_id"]
+
+
+def test_concurrent_preloads_of_one_client_id_by_two_apps_of_one_bank(server, register_app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    banks = [Tpp(server, register_app("bank", name=f"Bank app {i}", bank_id="sandbox")) for i in range(2)]
+    body = {"customers": [{"client_id": f"c-{n}", "phones": []} for n in range(20)]}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda i: banks[i % 2].http.put("/customers", json=body), range(8)))
+    assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers if a.status_code != 200]
+    for bank in banks:
+        assert bank.http.put("/customers", json=body).json() == {"created": 0, "updated": 20}

@@ -122,3 +122,23 @@ def test_the_preview_link_is_signed_short_lived_and_shows_every_screen(tpp, othe
             assert f"--wvb-primary:{primary}" in page.text
             assert "frame-ancestors 'self'" in page.headers["content-security-policy"]
     assert httpx2.get(link["url"] + "x").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"display_name": "Pennywise 4111 1111 1111 1111"}, "display_name"),
+        ({"display_name": "４１１１－１１１１－１１１１－１１１１" + "x" * 100}, "display_name"),  # also too long
+        ({"consent_text": "Pay with 4111-1111-1111-1111."}, "consent_text"),
+        ({"consent_text": "Pay with 4111_1111_1111_1111.\u0007"}, "consent_text"),  # also not plain text
+        ({"consent_text": "x" * 1000 + " 4111111111111111"}, "consent_text"),  # also too long
+    ],
+)
+def test_card_numbers_are_refused_in_theme_text(tpp, change, field):
+    made = tpp.http.post("/customizations", json={**THEME, **change})
+    assert made.status_code == 400, made.text
+    assert (made.json()["error"]["code"], made.json()["error"]["field"]) == ("pan_detected", field)
+    theme = tpp.http.post("/customizations", json=THEME).json()["customization"]
+    replaced = tpp.http.put(f"/customizations/{theme['id']}", json={**THEME, **change})
+    assert (replaced.status_code, replaced.json()["error"]["code"]) == (400, "pan_detected")
+    assert tpp.http.get(f"/customizations/{theme['id']}").json()["customization"]["display_name"] == "Pennywise"

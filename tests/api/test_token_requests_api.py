@@ -84,6 +84,56 @@ def test_each_rule_has_its_own_code_and_field_and_stores_nothing(tpp, change, st
         assert conn.execute(select(func.count()).select_from(token_requests)).scalar_one() == 0
 
 
+VISA = "4111111111111111"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"ref_id": "4111-1111-1111-1111"}, "ref_id"),
+        ({"ref_id": "4111 1111 1111 1111"}, "ref_id"),  # also breaks ref_id's pattern: the card number is named first
+        ({"ref_id": "4111_1111_1111_1111"}, "ref_id"),
+        ({"description": "card 4111  1111  1111  1111"}, "description"),
+        ({"description": "card 4111 - 1111 - 1111 - 1111"}, "description"),
+        ({"description": "card ４１１１１１１１１１１１１１１１"}, "description"),
+        ({"description": "card ٤١١١ ١١١١ ١١١١ ١١١١"}, "description"),
+        ({"description": "x" * 250 + " " + VISA}, "description"),  # also too long
+        ({"description": VISA + "\n"}, "description"),  # also not printable
+        ({"callback_state": "s:" + VISA}, "callback_state"),
+        ({"callback_state": "4111.1111.1111.1111" + "s" * 2048}, "callback_state"),  # also too long
+        ({"acting_as": {"display_name": "4111–1111–1111–1111"}}, "acting_as.display_name"),
+        ({"acting_as": {"display_name": "Budget Buddy", "secondary_name": "for 4111/1111/1111/1111"}},
+         "acting_as.secondary_name"),
+        ({"acting_as": {"display_name": "Budget Buddy", "ref_id": "4111.1111.1111.1111"}}, "acting_as.ref_id"),
+        ({"from_alias": {"type": "USERNAME", "value": VISA}}, "from_alias.value"),
+        ({"from_alias": {"type": "EMAIL", "value": VISA + "@example.com"}}, "from_alias.value"),
+        ({"from_alias": {"type": "EMAIL", "value": "4111 1111 1111 1111"}}, "from_alias.value"),  # also no email
+        ({"trace_id": VISA}, "trace_id"),
+        ({"trace_id": "4111,1111,1111,1111"}, "trace_id"),  # also breaks trace_id's pattern
+    ],
+)
+def test_card_numbers_are_refused_in_every_free_text_field_before_any_other_problem(tpp, change, field):
+    body = {"resources": ["ACCOUNTS"], "redirect_url": "https://tpp.example/callback", "ref_id": "r-1",
+            "csrf_token": "c" * 20, **change}
+    response = tpp.http.post("/token-requests", json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("pan_detected", field)
+    assert "card number" in error["message"] and "4111" not in response.text
+    from sqlalchemy import func, select
+
+    from webview_bridge.store.schema import token_requests
+
+    with tpp.server.runtime.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(token_requests)).scalar_one() == 0
+
+
+def test_digits_that_are_not_a_card_number_are_kept(tpp):
+    stored = tpp.store_request(description="order 2026-11-21 of 4111 1111 1111 1111 1111 items",  # 20 digits
+                               callback_state="4111    1111    1111    1111")  # four spaces break the run
+    assert stored["callback_state"] == "4111    1111    1111    1111"
+
+
 def test_missing_fields_and_malformed_bodies(tpp):
     missing = tpp.http.post("/token-requests", json={"resources": ["ACCOUNTS"]})
     assert missing.status_code == 400 and missing.json()["error"]["code"] == "missing_field"

@@ -170,12 +170,46 @@ def test_malformed_requests_are_oauth_errors_never_500(http, register_app):
     assert (repeated.status_code, repeated.json()["error"]) == (400, "invalid_request")
 
 
-def test_plain_http_is_refused_off_loopback_with_an_oauth_error(http, register_app):
+@pytest.fixture
+def server_at(database_url, clock):
+    """Starts live servers on the test's database, each with the public URL it is given."""
+    from tests.support.live import start_live_server
+    from tests.support.postgres import free_port
+    from webview_bridge.app import create_app
+    from webview_bridge.settings import Settings
+
+    started = []
+
+    def start(public_url):
+        port = free_port()
+        live = start_live_server(create_app(Settings(database_url=database_url, port=port, public_url=public_url), clock), port)
+        started.append(live)
+        return live
+
+    yield start
+    for live in started:
+        live.stop()
+
+
+def test_https_is_decided_by_the_public_url_and_trusted_proxies_never_by_the_host_header(server_at, http, register_app):
     creds = register_app("tpp")
-    response = http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                         auth=(creds.app_id, creds.app_secret), headers={"Host": "bridge.example.com"})
-    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
-    assert "HTTPS" in response.json()["error_description"]
+
+    def token(base_url, **headers):
+        return httpx2.post(base_url + "/oauth/token", data={"grant_type": "client_credentials"},
+                           auth=(creds.app_id, creds.app_secret), headers=headers)
+
+    in_public = server_at("http://bridge.example.com").url  # plain http, reachable by others
+    for host in ({}, {"Host": "localhost"}, {"Host": "127.0.0.1"}):  # a loopback Host once let plain http through
+        refused = token(in_public, **host)
+        assert (refused.status_code, refused.json()["error"]) == (400, "invalid_request")
+        assert "HTTPS" in refused.json()["error_description"]
+    # The test client connects from 127.0.0.1, the proxy uvicorn trusts by default.
+    assert token(in_public, **{"X-Forwarded-Proto": "https"}).status_code == 200
+    behind_tls = server_at("https://bridge.example.com").url  # TLS ends at the operator's proxy
+    assert token(behind_tls).status_code == 200
+    assert token(behind_tls, Host="bridge.example.com").status_code == 200
+    development = str(http.base_url).rstrip("/")  # public URL http://127.0.0.1:port
+    assert token(development, Host="bridge.example.com").status_code == 200
 
 
 def test_scopes_are_limited_to_the_apps_roles(http, register_app):
@@ -237,3 +271,20 @@ def test_revoking_a_refresh_token_ends_its_family(server, register_app):
 def test_revocation_needs_client_authentication(http):
     response = http.post("/oauth/revoke", data={"token": "x"})
     assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+
+
+@pytest.mark.databases("sqlite")
+def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(database_url):
+    """`serve` believes X-Forwarded-Proto only from WEBVIEW_BRIDGE_FORWARDED_ALLOW_IPS."""
+    from tests.support.processes import ServeProcess, cli_json
+
+    creds = cli_json("apps", "create", "--database", database_url, "--name", "Behind a proxy", "--role", "tpp")
+    env = {"WEBVIEW_BRIDGE_PUBLIC_URL": "http://bridge.example.com", "WEBVIEW_BRIDGE_FORWARDED_ALLOW_IPS": "10.9.9.9"}
+    server = ServeProcess(database_url, env=env)
+    try:
+        answer = httpx2.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
+                             auth=(creds["app_id"], creds["app_secret"]),
+                             headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    finally:
+        server.kill()
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_request")

@@ -129,3 +129,47 @@ def test_a_server_that_is_down_or_slow_fails_fast_with_a_clear_error():
             slow.get_banks()
     silent.close()
     assert timed_out.value.code == "timeout" and time.monotonic() - started < 5
+
+
+def test_every_id_in_a_path_is_percent_encoded():
+    """An id is one path segment, whatever it holds: never a way to another endpoint."""
+    import httpx2
+
+    sent = []
+
+    def answer(request):
+        sent.append(request.url.raw_path.decode())
+        if request.url.path == "/oauth/token":
+            return httpx2.Response(200, json={"access_token": "a", "refresh_token": "r", "expires_in": 3600})
+        return httpx2.Response(404, json={"error": {"code": "not_found", "message": "no"}})
+
+    hostile = "../../me?x=1#"
+    calls = {
+        "get_token_request": (hostile,),
+        "get_token_request_result": (hostile,),
+        "get_token": (hostile,),
+        "cancel_token": (hostile,),
+        "get_account": ("tt_1", hostile),
+        "get_balance": ("tt_1", hostile),
+        "get_transactions": ("tt_1", hostile),
+        "get_transaction": ("tt_1", "acc_1", hostile),
+        "get_standing_orders": ("tt_1", hostile),
+        "get_transfer_destinations": ("tt_1", hostile),
+    }
+    with BridgeClient("http://bridge.example", "app_x", "s", transport=httpx2.MockTransport(answer)) as client:
+        for name, args in calls.items():
+            with pytest.raises(BridgeError):
+                getattr(client, name)(*args)
+        with pytest.raises(BridgeError):
+            client.confirm_funds("tt_1", hostile, currency="EUR", value="1.00")
+        with pytest.raises(BridgeError) as empty:
+            client.get_token("")
+        assert empty.value.code == "invalid_value"
+        with pytest.raises(BridgeError):
+            client.get_transaction("tt_1", "..", "\x01")
+    paths = [p for p in sent if p != "/oauth/token"]
+    assert len(paths) == len(calls) + 2
+    for path in paths:
+        assert "/../" not in path and "?" not in path and "#" not in path and "/me" not in path, path
+    assert paths[0] == "/token-requests/%2E%2E%2F%2E%2E%2Fme%3Fx%3D1%23"
+    assert paths[-1] == "/accounts/%2E%2E/transactions/%01"

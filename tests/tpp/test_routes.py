@@ -114,3 +114,70 @@ def test_each_refusal_has_its_page_and_the_hook_hears_nothing(tpp_backend, serve
     assert attempt(browser, params["state"]).status_code == 302  # the genuine one still works, once
     assert attempt(browser, params["state"]).status_code == 403
     assert len(tpp_backend.heard) == 1
+
+
+def _respelled(state: str) -> str:
+    """The same signed state written differently: the signature's last base64 character carries
+    two bits that decoding drops, so another character there decodes to the same signature."""
+    import base64
+
+    payload, _, signature = state.rpartition(".")
+    original = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for char in alphabet:
+        candidate = signature[:-1] + char
+        if char != signature[-1] and base64.urlsafe_b64decode(candidate + "=" * (-len(candidate) % 4)) == original:
+            return f"{payload}.{candidate}"
+    raise AssertionError("no other spelling found")
+
+
+def test_single_use_is_per_request_however_the_state_is_written_or_re_signed(tpp_backend, server):
+    browser, callback = _flow_to_callback(server, tpp_backend)
+    params = query(callback)
+    base = callback.split("?")[0]
+    secret = tpp_backend.creds.callback_secret
+    payload = URLSafeTimedSerializer(secret, salt="webview-bridge/callback",
+                                     signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256}).loads(params["state"])
+
+    # A second tab of the same browser, or whoever copied its cookie: the CSRF check passes for them.
+    twin = httpx2.Client(follow_redirects=False, cookies=dict(browser.cookies))
+
+    def attempt(state):
+        return twin.get(base, params={**params, "state": state})
+
+    assert browser.get(callback).status_code == 302
+    respelled, resigned = _respelled(params["state"]), _resign(payload, secret, age_seconds=5)
+    assert respelled != params["state"] and resigned != params["state"]
+    for state in (respelled, resigned):
+        replay = attempt(state)
+        assert replay.status_code == 403 and "already used" in replay.text
+    assert len(tpp_backend.heard) == 1
+
+
+@pytest.mark.parametrize("request_id", ["rq_\x01x", "rq_abc\n", "rq_../../me", "../me?x=", "rq_a/b", "rq_a%2Fb", "tt_abc", "rq_",
+                                        "rq_a b", "rq_" + "a" * 200])
+def test_status_takes_only_request_ids(tpp_backend, request_id):
+    answer = httpx2.get(tpp_backend.url + "/bank-link/status", params={"request-id": request_id})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"] == {"code": "invalid_value", "message": answer.json()["error"]["message"],
+                                      "field": "request-id"}
+
+
+def test_the_csrf_cookie_is_secure_unless_the_tpps_own_public_url_is_loopback_http(server, register_app):
+    """The helper's public URL is its registered callback's: a Host header cannot turn Secure off."""
+    redirect_url = "https://tpp.example/bank-link/callback"
+    creds = register_app("tpp", redirect_urls=(redirect_url,))
+    config = TppConfig(server_url=server.url, app_id=creds.app_id, app_secret=creds.app_secret,
+                       callback_secrets=[creds.callback_secret], redirect_url=redirect_url)
+    live = start_live_server(Starlette(routes=[Mount("/bank-link", app=tpp_app(config))]))
+    try:
+        for host in ({}, {"Host": "localhost"}, {"Host": "127.0.0.1"}):
+            started = httpx2.get(live.url + "/bank-link/start", headers=host)
+            assert started.status_code == 302 and "; secure" in started.headers["set-cookie"].lower(), started.headers
+    finally:
+        live.stop()
+
+
+def test_on_a_loopback_development_backend_the_cookie_works_over_plain_http(tpp_backend):
+    started = httpx2.get(tpp_backend.url + "/bank-link/start", headers={"Host": "tpp.example"})
+    assert started.status_code == 302 and "secure" not in started.headers["set-cookie"].lower()

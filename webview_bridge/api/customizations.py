@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from starlette.requests import Request
@@ -11,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from webview_bridge.api.auth import require_app
 from webview_bridge.api.models import Timestamp
 from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body
+from webview_bridge.api.token_requests import NoCardNumber
 from webview_bridge.domain.customizations import Customization, check_contrast, decode_logo, DARK, LIGHT
 from webview_bridge.errors import not_found
 from webview_bridge.store import customizations as store
@@ -33,12 +35,12 @@ class Colors(StrictModel):
 
 
 class CustomizationIn(StrictModel):
-    display_name: str = Field(min_length=1, max_length=100)
+    display_name: Annotated[str, NoCardNumber] = Field(min_length=1, max_length=100)
     logo: str | None = Field(None, max_length=140_000, description="data:image/png|jpeg|webp;base64,… at most 100 KB decoded")
     colors: Colors | None = None
     dark_colors: Colors | None = None
     corner_radius_px: int | None = Field(None, ge=0, le=24)
-    consent_text: str | None = Field(None, max_length=1000, description="plain text; shown on the consent screen")
+    consent_text: Annotated[str | None, NoCardNumber] = Field(None, max_length=1000, description="plain text; shown on the consent screen")
 
     @field_validator("display_name")
     @classmethod

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -40,15 +40,21 @@ def _printable(value: str, what: str) -> str:
     return value
 
 
-def _no_pan(value: str, field: str) -> str:
-    if contains_pan(value):
-        raise PydanticCustomError("pan_detected", f"{field} contains what looks like a card number")
+def _refuse_pan(value: Any, info: ValidationInfo) -> Any:
+    """Runs before the field's own checks, so a card number is what gets named (PROTOCOL §5)."""
+    if isinstance(value, str) and contains_pan(value):
+        raise PydanticCustomError("pan_detected", "{field} contains what looks like a card number",
+                                  {"field": info.field_name})
     return value
+
+
+# A free-text field a TPP sends: never a card number, however its digits are written.
+NoCardNumber = BeforeValidator(_refuse_pan)
 
 
 class FromAlias(StrictModel):
     type: Literal["EMAIL", "PHONE", "DOMAIN", "USERNAME"]
-    value: str = Field(min_length=1, max_length=254)
+    value: Annotated[str, NoCardNumber] = Field(min_length=1, max_length=254)
 
     @model_validator(mode="after")
     def _value_fits_type(self) -> FromAlias:
@@ -59,10 +65,10 @@ class FromAlias(StrictModel):
 
 
 class ActingAs(StrictModel):
-    display_name: str = Field(min_length=1, max_length=100)
-    ref_id: str | None = Field(None, pattern=REF_ID)
+    display_name: Annotated[str, NoCardNumber] = Field(min_length=1, max_length=100)
+    ref_id: Annotated[str | None, NoCardNumber] = Field(None, pattern=REF_ID)
     logo_url: str | None = Field(None, max_length=2000, pattern=r"^https://[^\s]+$", description="https only; never loaded by the pages")
-    secondary_name: str | None = Field(None, min_length=1, max_length=100)
+    secondary_name: Annotated[str | None, NoCardNumber] = Field(None, min_length=1, max_length=100)
 
     @field_validator("display_name", "secondary_name")
     @classmethod
@@ -73,10 +79,10 @@ class ActingAs(StrictModel):
 class TokenRequestIn(StrictModel):
     resources: list[Resource] = Field(min_length=1, max_length=len(RESOURCES))
     redirect_url: str = Field(min_length=1, max_length=2000)
-    ref_id: str = Field(pattern=REF_ID)
+    ref_id: Annotated[str, NoCardNumber] = Field(pattern=REF_ID)
     csrf_token: str = Field(min_length=16, max_length=256)
-    description: str | None = Field(None, min_length=1, max_length=255)
-    callback_state: str | None = Field(None, max_length=2048)
+    description: Annotated[str | None, NoCardNumber] = Field(None, min_length=1, max_length=255)
+    callback_state: Annotated[str | None, NoCardNumber] = Field(None, max_length=2048)
     bank_id: str | None = Field(None, min_length=1, max_length=64)
     from_alias: FromAlias | None = None
     customization_id: str | None = Field(None, min_length=1, max_length=64)
@@ -84,7 +90,7 @@ class TokenRequestIn(StrictModel):
     acting_as: ActingAs | None = None
     countries: list[str] | None = Field(None, min_length=1, max_length=50)
     receipt_requested: bool = False
-    trace_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+    trace_id: Annotated[str | None, NoCardNumber] = Field(None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
 
     @field_validator("resources")
     @classmethod
@@ -93,15 +99,10 @@ class TokenRequestIn(StrictModel):
             raise ValueError("resources must not repeat a resource")
         return value
 
-    @field_validator("ref_id")
-    @classmethod
-    def _ref_id_no_pan(cls, value: str) -> str:
-        return _no_pan(value, "ref_id")
-
     @field_validator("description")
     @classmethod
     def _description(cls, value: str | None) -> str | None:
-        return None if value is None else _no_pan(_printable(value, "description"), "description")
+        return None if value is None else _printable(value, "description")
 
     @field_validator("countries")
     @classmethod

@@ -37,6 +37,14 @@ class App:
         return role in self.roles
 
 
+@dataclass(frozen=True)
+class AuthenticatedApp:
+    """What client authentication learns: who, and with which roles (all the token endpoint needs)."""
+
+    id: str
+    roles: frozenset[str]
+
+
 @lru_cache(maxsize=256)  # asked on every token call and page; a server sees few host names
 def is_loopback_host(host: str | None) -> bool:
     if not host:

@@ -44,6 +44,19 @@ def customer_id_for(keyed_hash: Callable[[str], str], bank_id: str, customer_ref
     return "cus_" + keyed_hash(f"customer:{bank_id}:{customer_ref}")[:32]
 
 
+def customer_id_choices(keyed_hash: Callable[[str], str], bank_app_id: str, bank_id: str | None,
+                        client_id: str) -> tuple[str, str]:
+    """The ids a bank app's customer may take, in order of preference.
+
+    First the one a login at the bank also gives (bank id and the bank's client id), so that the
+    preloaded customer and the customer who logs in are one. Customers belong to the bank app
+    that preloaded them (PROTOCOL §3), so when another app of the same bank already holds that id
+    for its own customer, the second is this app's own.
+    """
+    shared = customer_id_for(keyed_hash, bank_id or bank_app_id, client_id)
+    return shared, customer_id_for(keyed_hash, f"app:{bank_app_id}", client_id)
+
+
 @dataclass(frozen=True)
 class ClientToken:
     id: str

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Callable
-
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.util import scope_to_list
 
 from webview_bridge.clock import Clock
-from webview_bridge.domain.apps import App
+from webview_bridge.domain.apps import AuthenticatedApp
 from webview_bridge.store.oauth_tokens import TokenRecord
 
 GRANT_TYPES = ("client_credentials", "refresh_token")
@@ -17,19 +14,17 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 class OAuthClient(ClientMixin):
-    def __init__(self, app: App | None, secret_hash: str | None, hasher: Callable[[str], str]) -> None:
-        # app is None for an unknown id: it still "exists" to authlib and fails the secret
-        # check exactly like a wrong secret, so no answer tells whether an app id exists.
+    """An app whose credentials have verified (see BridgeAuthorizationServer.authenticate): Authlib
+    only ever sees authenticated clients."""
+
+    def __init__(self, app: AuthenticatedApp) -> None:
         self.app = app
-        self._secret_hash = secret_hash or "0" * 64
-        self._hasher = hasher
 
     def get_client_id(self) -> str:
-        return self.app.id if self.app else ""
+        return self.app.id
 
     def check_client_secret(self, client_secret: str) -> bool:
-        matches = hmac.compare_digest(self._secret_hash, self._hasher(client_secret))
-        return matches and self.app is not None
+        raise NotImplementedError("secrets are checked once, before Authlib runs")
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in AUTH_METHODS
@@ -38,7 +33,7 @@ class OAuthClient(ClientMixin):
         return grant_type in GRANT_TYPES
 
     def get_allowed_scope(self, scope: str | None) -> str:
-        roles = sorted(self.app.roles) if self.app else []
+        roles = sorted(self.app.roles)
         if not scope:
             return " ".join(roles)
         return " ".join(s for s in sorted(set(scope_to_list(scope))) if s in roles)
@@ -51,7 +46,7 @@ class StoredToken(TokenMixin):
         self.kind = kind  # "access_token" or "refresh_token"
 
     def check_client(self, client: OAuthClient) -> bool:
-        return client.app is not None and client.app.id == self.record.app_id
+        return client.app.id == self.record.app_id
 
     def get_scope(self) -> str:
         return self.record.scope

@@ -1,19 +1,21 @@
 """Authlib's AuthorizationServer adapted to Starlette: POST /oauth/token and POST /oauth/revoke.
 
 Authlib is synchronous, so the form is read on the event loop and the rest runs in a worker
-thread. Transport policy is ours, decided before Authlib sees the request: plain http is
-accepted only on a loopback host (development); behind a TLS-terminating proxy, list the proxy
-in WEBVIEW_BRIDGE_FORWARDED_ALLOW_IPS so its X-Forwarded-Proto makes the request https.
+thread. Two decisions are ours, made before Authlib sees the request:
+- transport (security/transport.py): plain http is accepted only by a server whose public URL
+  is loopback http (development); behind a TLS-terminating proxy, set the https public URL or
+  list the proxy in WEBVIEW_BRIDGE_FORWARDED_ALLOW_IPS so its X-Forwarded-Proto counts;
+- client authentication (client_auth.py): one method per request, checked once, with the same
+  work for an unknown app id as for a wrong secret; then the rate limit of whoever it turned out
+  to be. Authlib is handed the already authenticated client.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Request
@@ -25,11 +27,14 @@ from starlette.responses import JSONResponse
 
 from webview_bridge import logs
 from webview_bridge.api.operations import ApiRoute, Operation
-from webview_bridge.domain.apps import is_loopback_host
+from webview_bridge.domain.errors import Invalid
 from webview_bridge.ids import new_id, new_secret
+from webview_bridge.oauth import client_auth
+from webview_bridge.oauth.client_auth import Presented
 from webview_bridge.oauth.grants import ClientCredentialsWithRefresh, Revocation, RotatingRefreshTokenGrant
-from webview_bridge.oauth.models import OAuthClient
+from webview_bridge.oauth.models import AUTH_METHODS, OAuthClient
 from webview_bridge.runtime import Runtime
+from webview_bridge.security.transport import plain_http_refused
 from webview_bridge.store import apps as app_store
 from webview_bridge.store import oauth_tokens
 from webview_bridge.store.oauth_tokens import NewPair, TokenRecord
@@ -44,6 +49,8 @@ class FormRequest:
     uri: str
     headers: dict[str, str]
     form: dict[str, str]
+    credentials: Presented = Presented(None, "", "")
+    authenticated: OAuthClient | None = None  # set once the credentials have verified
 
 
 class _OAuth2Request(OAuth2Request):
@@ -51,6 +58,8 @@ class _OAuth2Request(OAuth2Request):
         super().__init__(request.method, request.uri, headers=request.headers)
         self.payload = BasicOAuth2Payload(request.form)
         self._form = request.form
+        self.credentials = request.credentials
+        self.authenticated = request.authenticated
 
     @property
     def form(self) -> dict[str, str]:
@@ -77,13 +86,45 @@ class BridgeAuthorizationServer(AuthorizationServer):
         self.register_grant(ClientCredentialsWithRefresh)
         self.register_grant(RotatingRefreshTokenGrant)
         self.register_endpoint(Revocation)
+        for method in AUTH_METHODS:
+            self.register_client_auth_method(method, _already_authenticated(method))
+
+    # --- client authentication and rate limits, before Authlib --------------------------------
+
+    def authenticate(self, credentials: Presented) -> OAuthClient | None:
+        """The app the credentials name, if they verify. A request without credentials (an empty
+        id and secret) does the same work as any other failure."""
+        app = app_store.authenticate_client(self.runtime.db, self.runtime.keyring, credentials.client_id,
+                                            credentials.client_secret)
+        return OAuthClient(app) if app is not None else None
+
+    def respond(self, endpoint: str | None, form_request: FormRequest, client_address: str) -> JSONResponse:
+        """Authenticate, count the request against whoever that turned out to be, then let
+        Authlib answer (`endpoint` None: the token endpoint)."""
+        client = self.authenticate(form_request.credentials)
+        kind, key = client_auth.budget(form_request.credentials, client.app.id if client else None, client_address)
+        wait = self._over_limit(kind, key)
+        if wait is not None:
+            response = _oauth_error(429, "temporarily_unavailable", f"too many requests; try again in {wait} s")
+            response.headers["Retry-After"] = str(wait)
+            return response
+        form_request = replace(form_request, authenticated=client)
+        if endpoint is None:
+            return self.create_token_response(form_request)
+        return self.create_endpoint_response(endpoint, form_request)
+
+    def _over_limit(self, kind: str, key: str) -> int | None:
+        limiter = self.runtime.limiter
+        if limiter is None:
+            return None
+        failures = self.runtime.settings.rate_limit_token_failures
+        return limiter.retry_after(kind, key, self.runtime.clock.now(),
+                                   limit=failures if kind == client_auth.FAILURE_BUDGET else None)
 
     # --- Authlib's hooks ---------------------------------------------------------------------
 
     def query_client(self, client_id: str) -> OAuthClient:
-        found = app_store.with_secret_hash(self.runtime.db, client_id)
-        app, secret_hash = found if found else (None, None)
-        return OAuthClient(app, secret_hash, self.runtime.keyring.hash)
+        raise NotImplementedError("clients are authenticated before Authlib runs (respond)")
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         raise NotImplementedError("tokens are saved by our grants, atomically")
@@ -117,7 +158,6 @@ class BridgeAuthorizationServer(AuthorizationServer):
         )
 
     def save_new_family(self, token: dict[str, Any], client: OAuthClient) -> None:
-        assert client.app is not None
         oauth_tokens.save(self.runtime.db, self.new_pair(token, client.app.id, new_id("fam")))
 
     def revoke_family(self, record: TokenRecord, reason: str) -> None:
@@ -125,24 +165,32 @@ class BridgeAuthorizationServer(AuthorizationServer):
         logs.event("token family revoked", app_id=record.app_id, family_id=record.family_id, reason=reason)
 
 
+def _already_authenticated(method: str) -> Any:
+    """Authlib's client authentication for `method`: the client our own check verified, if the
+    request used that method."""
+
+    def authenticate(query_client: Any, request: _OAuth2Request) -> OAuthClient | None:
+        return request.authenticated if request.credentials.method == method else None
+
+    return authenticate
+
+
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
     return JSONResponse({"error": error, "error_description": description}, status_code=status, headers=NO_STORE)
 
 
+# RFC 6749 §5.2: bad client credentials are 401, every other malformed request 400.
+_STATUS = {"invalid_client": 401}
+
+
 async def _form_request(request: Request) -> FormRequest | JSONResponse:
     """Everything Authlib must not trip over is answered here as an RFC 6749 §5.2 error."""
-    url = request.url
-    if url.scheme != "https" and not is_loopback_host(url.hostname):
+    settings = request.app.state.runtime.settings
+    if plain_http_refused(settings.base_url, request.scope["scheme"]):
         return _oauth_error(400, "invalid_request", "HTTPS is required")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         return _oauth_error(400, "invalid_request", "send the body as application/x-www-form-urlencoded")
-    authorization = request.headers.get("authorization", "")
-    if authorization[:6].lower() == "basic ":
-        try:
-            base64.b64decode(authorization[6:], validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return _oauth_error(401, "invalid_client", "the Basic credentials are not valid base64 of UTF-8")
     try:
         items = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
@@ -152,23 +200,23 @@ async def _form_request(request: Request) -> FormRequest | JSONResponse:
         if name in form:  # RFC 6749 §3.2: parameters MUST NOT be included more than once
             return _oauth_error(400, "invalid_request", f"{name} is given more than once")
         form[name] = value
+    try:
+        credentials = client_auth.presented(request.headers.get("authorization", ""), form)
+    except Invalid as refusal:
+        return _oauth_error(_STATUS.get(refusal.code, 400), refusal.code, refusal.message)
     headers = {k.title(): v for k, v in request.headers.items()}
-    # Transport was checked above; Authlib's own check would only turn the same answer into a 500.
-    uri = str(url.replace(scheme="https"))
-    return FormRequest(request.method, uri, headers, form)
-
-
-def _claimed_client_id(form_request: FormRequest) -> str:
-    """The app id the caller claims, right or wrong: attempts count whether or not they succeed."""
-    authorization = form_request.headers.get("Authorization", "")
-    if authorization[:6].lower() == "basic ":
-        decoded = base64.b64decode(authorization[6:]).decode("utf-8", "replace")
-        return decoded.partition(":")[0][:64]
-    return form_request.form.get("client_id", "")[:64]
+    # Transport was decided above; Authlib's own check (which reads the Host) is handed an https URI.
+    uri = f"https://{urlsplit(settings.base_url).netloc}{request.scope['path']}"
+    return FormRequest(request.method, uri, headers, form, credentials)
 
 
 def _server(request: Request) -> BridgeAuthorizationServer:
     return request.app.state.oauth_server
+
+
+def _client_address(request: Request) -> str:
+    # uvicorn puts a trusted proxy's X-Forwarded-For here, and only a trusted one's.
+    return request.client.host if request.client else ""
 
 
 async def token(request: Request) -> JSONResponse:
@@ -177,20 +225,16 @@ async def token(request: Request) -> JSONResponse:
         return form_request
     if not form_request.form.get("grant_type"):
         return _oauth_error(400, "invalid_request", "grant_type is required")
-    claimed = _claimed_client_id(form_request)
-    wait = await request.app.state.runtime.over_limit("token", claimed)
-    if wait is not None:
-        response = _oauth_error(429, "temporarily_unavailable", f"too many token requests; try again in {wait} s")
-        response.headers["Retry-After"] = str(wait)
-        return response
-    return await request.app.state.runtime.db.run(_server(request).create_token_response, form_request)
+    return await request.app.state.runtime.db.run(_server(request).respond, None, form_request, _client_address(request))
 
 
 async def revoke(request: Request) -> JSONResponse:
+    """RFC 7009; shares the token endpoint's rate limits (PROTOCOL §1)."""
     form_request = await _form_request(request)
     if isinstance(form_request, JSONResponse):
         return form_request
-    return await request.app.state.runtime.db.run(_server(request).create_endpoint_response, "revocation", form_request)
+    return await request.app.state.runtime.db.run(
+        _server(request).respond, "revocation", form_request, _client_address(request))
 
 
 class TokenForm(BaseModel):

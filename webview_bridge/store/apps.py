@@ -6,10 +6,10 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, literal, select, update
 
 from webview_bridge.clock import Clock
-from webview_bridge.domain.apps import App
+from webview_bridge.domain.apps import App, AuthenticatedApp
 from webview_bridge.ids import new_id, new_secret
 from webview_bridge.security.keyring import Keyring
 from webview_bridge.store.database import Database
@@ -98,21 +98,39 @@ def list_all(db: Database) -> list[App]:
         return [to_app(r) for r in conn.execute(select(*_APP_COLUMNS).order_by(apps.c.created_at, apps.c.id))]
 
 
-# The token endpoint's hot path.
-_WITH_SECRET_HASH = Prepared(select(apps).where(apps.c.id == bindparam("app_id")))
+# Stands in for the secret hash of an app id that does not exist: the same length as a real one,
+# and never equal to one (a hex digest has no "x"), so comparing against it fails like a wrong secret.
+UNKNOWN_APP_SECRET_HASH = "x" * 64
 
 
-def with_secret_hash(db: Database, app_id: str) -> tuple[App, str] | None:
+def _column_of_app(column: Any) -> Any:
+    return select(column).where(apps.c.id == bindparam("app_id")).scalar_subquery()
+
+
+# The token endpoint's hot path: always exactly one row of two plain strings (roles NULL for an
+# unknown id), so an unknown id takes the same statement, the same row reading and the same
+# comparison as a wrong secret. Cheaper than reading the whole app, which it does not need.
+_CREDENTIALS = Prepared(select(
+    func.coalesce(_column_of_app(apps.c.secret_hash), literal(UNKNOWN_APP_SECRET_HASH)).label("secret_hash"),
+    _column_of_app(apps.c.roles).label("roles"),
+))
+
+
+def authenticate_client(db: Database, keyring: Keyring, app_id: str, app_secret: str) -> AuthenticatedApp | None:
+    """The app and its roles, if `app_secret` is its current secret. Until the secret has matched,
+    an unknown id does exactly the work a wrong secret does, so neither answer nor timing tells
+    whether an app exists."""
+    presented = keyring.hash(app_secret)
     with db.read() as conn:
-        row = _WITH_SECRET_HASH.first(conn, app_id=app_id)
-    return (to_app(row), row.secret_hash) if row else None
+        row = _CREDENTIALS.first(conn, app_id=app_id)
+    if not hmac.compare_digest(row.secret_hash, presented):
+        return None
+    return AuthenticatedApp(app_id, frozenset(row.roles.split()))
 
 
 def authenticate(db: Database, keyring: Keyring, app_id: str, app_secret: str) -> App | None:
-    """The app, if the secret is its current one. Same work whether or not the app exists."""
-    found = with_secret_hash(db, app_id)
-    expected = found[1] if found else "0" * 64
-    return found[0] if hmac.compare_digest(expected, keyring.hash(app_secret)) and found else None
+    """The whole app, if `app_secret` is its current secret."""
+    return get(db, app_id) if authenticate_client(db, keyring, app_id, app_secret) else None
 
 
 def rotate_secret(db: Database, keyring: Keyring, app_id: str) -> str | None:

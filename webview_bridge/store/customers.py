@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webview_bridge.clock import Clock
 from webview_bridge.domain.apps import App
-from webview_bridge.domain.customers import ClientToken, customer_id_for
+from webview_bridge.domain.customers import ClientToken, customer_id_choices
 from webview_bridge.domain.errors import Conflict
 from webview_bridge.ids import new_id, new_secret
 from webview_bridge.security.keyring import Keyring
@@ -19,18 +19,37 @@ from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import client_tokens, customer_phones, customers, web_sessions
 
 
+_ATTEMPTS = 3
+
+
 @dataclass(frozen=True)
 class CustomerSpec:
     client_id: str
     phones: list[tuple[str, bool]]  # (hash, primary)
 
 
-def _customer_id(keyring: Keyring, bank_app: App, client_id: str) -> str:
-    return customer_id_for(keyring.hash, bank_app.bank_id or bank_app.id, client_id)
+def _customer_id(conn: Connection, keyring: Keyring, bank_app: App, client_id: str) -> str:
+    """The id for a new customer of `bank_app`: the bank-wide one unless another bank app holds it."""
+    shared, own = customer_id_choices(keyring.hash, bank_app.id, bank_app.bank_id, client_id)
+    holder = conn.execute(select(customers.c.bank_app_id).where(customers.c.id == shared)).scalar()
+    return shared if holder is None or holder == bank_app.id else own
 
 
 def upsert(db: Database, clock: Clock, keyring: Keyring, bank_app: App, specs: list[CustomerSpec]) -> tuple[int, int]:
     """Create or update the bank's customers, all or nothing; their phone lists are replaced."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            return _upsert(db, clock, keyring, bank_app, specs)
+        except IntegrityError:
+            # A concurrent batch (this app's, or another app's of the same bank) inserted a row
+            # between our look-ups and our inserts: redo the work from what is there now. One that
+            # keeps failing is no race but a bug, and is not dressed up as a conflict.
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _upsert(db: Database, clock: Clock, keyring: Keyring, bank_app: App, specs: list[CustomerSpec]) -> tuple[int, int]:
     now = clock.now()
     created = updated = 0
     batch_owner: dict[str, int] = {}
@@ -38,7 +57,7 @@ def upsert(db: Database, clock: Clock, keyring: Keyring, bank_app: App, specs: l
         for i, spec in enumerate(specs):
             row = conn.execute(select(customers.c.id).where(
                 customers.c.bank_app_id == bank_app.id, customers.c.client_id == spec.client_id)).first()
-            customer_id = row.id if row else _customer_id(keyring, bank_app, spec.client_id)
+            customer_id = row.id if row else _customer_id(conn, keyring, bank_app, spec.client_id)
             for j, (hash_, _) in enumerate(spec.phones):
                 where = f"customers[{i}].phones[{j}].hash"
                 if batch_owner.setdefault(hash_, i) != i:
@@ -142,7 +161,7 @@ def activate(db: Database, clock: Clock, keyring: Keyring, bank_app: App, token_
         if existing:
             customer_id = existing[0][0]
         else:
-            customer_id = _customer_id(keyring, bank_app, client_id) if client_id else new_id("cus")
+            customer_id = _customer_id(conn, keyring, bank_app, client_id) if client_id else new_id("cus")
             conn.execute(insert(customers).values(id=customer_id, bank_app_id=bank_app.id, client_id=client_id,
                                                   activation="independent", created_at=now, updated_at=now))
             for hash_, primary in row.pending_phones or []:

@@ -41,12 +41,12 @@ class Database:
             # Every transaction ends in an explicit commit or rollback: no reset on check-in.
             self.engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8, max_overflow=16,
-                pool_reset_on_return=None,
+                pool_reset_on_return=None, hide_parameters=True,  # errors reach logs: no customer ids in them
             )
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
         else:
-            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
         self._local = threading.local()
         self._held: list[Connection] = []
         self._held_lock = threading.Lock()

@@ -62,6 +62,14 @@ def _model(model: type[BaseModel], pick: Callable[[Any], T] = lambda m: m) -> Ca
     return read
 
 
+def _segment(value: str) -> str:
+    """An id as one path segment, whatever it holds: percent-encoded, dots included, so that no
+    id can climb out of its path ("..") or add a query to it."""
+    if not isinstance(value, str) or not value:
+        raise BridgeError("invalid_value", f"an id must be a non-empty string, not {value!r}")
+    return quote(value, safe="").replace(".", "%2E")
+
+
 def _on_behalf_of(token_id: str) -> dict[str, str]:
     return {"On-Behalf-Of": token_id}
 
@@ -92,53 +100,53 @@ class Operations:
         return self._run(Call("POST", "/token-requests", _model(TokenRequestCreated), json=fields))
 
     def get_token_request(self, request_id: str) -> TokenRequestView:
-        return self._run(Call("GET", f"/token-requests/{request_id}", _model(TokenRequestEnvelope, lambda m: m.token_request)))
+        return self._run(Call("GET", f"/token-requests/{_segment(request_id)}", _model(TokenRequestEnvelope, lambda m: m.token_request)))
 
     def get_token_request_result(self, request_id: str, description: str | None = None) -> TokenRequestResult:
-        return self._run(Call("GET", f"/token-requests/{request_id}/result", _model(TokenRequestResult),
+        return self._run(Call("GET", f"/token-requests/{_segment(request_id)}/result", _model(TokenRequestResult),
                               params=_query(description=description)))
 
     def get_tokens(self, status: str | None = None, page: int = 1, per_page: int = 50) -> TokenList:
         return self._run(Call("GET", "/tokens", _model(TokenList), params=_query(status=status, page=page, per_page=per_page)))
 
     def get_token(self, token_id: str) -> TokenView:
-        return self._run(Call("GET", f"/tokens/{token_id}", _model(TokenEnvelope, lambda m: m.token)))
+        return self._run(Call("GET", f"/tokens/{_segment(token_id)}", _model(TokenEnvelope, lambda m: m.token)))
 
     def cancel_token(self, token_id: str, description: str | None = None) -> TokenView:
         body = {"description": description} if description is not None else {}
-        return self._run(Call("PUT", f"/tokens/{token_id}/cancel", _model(TokenEnvelope, lambda m: m.token), json=body))
+        return self._run(Call("PUT", f"/tokens/{_segment(token_id)}/cancel", _model(TokenEnvelope, lambda m: m.token), json=body))
 
     def get_accounts(self, token_id: str) -> list[AccountView]:
         return self._run(Call("GET", "/accounts", _model(AccountList, lambda m: m.accounts), headers=_on_behalf_of(token_id)))
 
     def get_account(self, token_id: str, account_id: str) -> AccountView:
-        return self._run(Call("GET", f"/accounts/{account_id}", _model(AccountEnvelope, lambda m: m.account),
+        return self._run(Call("GET", f"/accounts/{_segment(account_id)}", _model(AccountEnvelope, lambda m: m.account),
                               headers=_on_behalf_of(token_id)))
 
     def get_balance(self, token_id: str, account_id: str) -> BalanceView:
-        return self._run(Call("GET", f"/accounts/{account_id}/balance", _model(BalanceEnvelope, lambda m: m.balance),
+        return self._run(Call("GET", f"/accounts/{_segment(account_id)}/balance", _model(BalanceEnvelope, lambda m: m.balance),
                               headers=_on_behalf_of(token_id)))
 
     def get_transactions(self, token_id: str, account_id: str, *, limit: int | None = None, offset: str | None = None,
                          start_date: date | None = None, end_date: date | None = None) -> TransactionPage:
-        return self._run(Call("GET", f"/accounts/{account_id}/transactions", _model(TransactionPage),
+        return self._run(Call("GET", f"/accounts/{_segment(account_id)}/transactions", _model(TransactionPage),
                               params=_query(limit=limit, offset=offset, start_date=start_date, end_date=end_date),
                               headers=_on_behalf_of(token_id)))
 
     def get_transaction(self, token_id: str, account_id: str, transaction_id: str) -> TransactionView:
-        return self._run(Call("GET", f"/accounts/{account_id}/transactions/{transaction_id}",
+        return self._run(Call("GET", f"/accounts/{_segment(account_id)}/transactions/{_segment(transaction_id)}",
                               _model(TransactionEnvelope, lambda m: m.transaction), headers=_on_behalf_of(token_id)))
 
     def get_standing_orders(self, token_id: str, account_id: str) -> list[StandingOrderView]:
-        return self._run(Call("GET", f"/accounts/{account_id}/standing-orders",
+        return self._run(Call("GET", f"/accounts/{_segment(account_id)}/standing-orders",
                               _model(StandingOrderList, lambda m: m.standing_orders), headers=_on_behalf_of(token_id)))
 
     def get_transfer_destinations(self, token_id: str, account_id: str) -> list[TransferDestinationView]:
-        return self._run(Call("GET", f"/accounts/{account_id}/transfer-destinations",
+        return self._run(Call("GET", f"/accounts/{_segment(account_id)}/transfer-destinations",
                               _model(TransferDestinationList, lambda m: m.transfer_destinations), headers=_on_behalf_of(token_id)))
 
     def confirm_funds(self, token_id: str, account_id: str, *, currency: str, value: str) -> bool:
-        return self._run(Call("POST", f"/accounts/{account_id}/funds-confirmation",
+        return self._run(Call("POST", f"/accounts/{_segment(account_id)}/funds-confirmation",
                               _model(FundsConfirmation, lambda m: m.funds_available),
                               json={"amount": {"currency": currency, "value": value}}, headers=_on_behalf_of(token_id)))
 

@@ -9,6 +9,11 @@
                         cookie, single use), reads the result, tells `on_linked`, then 302s to
                         the app's return URL or shows a done page that emits EXIT.
 - GET {prefix}/status   the outcome, for an app whose flow finished outside its WebView.
+
+Single use is per request id, not per spelling of the state: a state can be written several ways
+(base64's spare bits) and the server signs a fresh one for the same outcome, and each of those
+must not tell `on_linked` twice. The helper's public URL is its registered callback's
+(`redirect_url`): it, and a trusted proxy's X-Forwarded-Proto, decide whether cookies are Secure.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import inspect
+import re
 import secrets
 import threading
 import time
@@ -29,15 +35,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from webview_bridge.domain.apps import is_loopback_host
 from webview_bridge.domain.redirects import tpp_redirect
 from webview_bridge.i18n import N_
 from webview_bridge.security.callback_state import DEFAULT_MAX_AGE, verify_callback_state
+from webview_bridge.security.transport import cookie_secure
 from webview_bridge.tpp._core import BridgeError
 from webview_bridge.tpp.client import AsyncBridgeClient
 from webview_bridge.web.templating import make_templates, render
 
 CSRF_COOKIE = "wvb_tpp_csrf_"
+# PROTOCOL §1: ids are a prefix and URL-safe characters.
+REQUEST_ID = re.compile(r"rq_[A-Za-z0-9_-]{1,128}")
+# How long a request id stays used: a state can be signed until the request expires (20 minutes,
+# PROTOCOL §5: a finished request's page hands out fresh ones) and verifies for max_age after that.
+REQUEST_LIFETIME_SECONDS = 20 * 60
 
 
 @dataclass(frozen=True)
@@ -119,7 +130,7 @@ async def start(request: Request) -> Response:
     response = RedirectResponse(created.url, status_code=302)
     response.set_cookie(
         CSRF_COOKIE + created.token_request.id, csrf_token, max_age=20 * 60, httponly=True, samesite="lax",
-        secure=not is_loopback_host(request.url.hostname), path=request.scope.get("root_path", "") + "/",
+        secure=cookie_secure(config.redirect_url, request.scope["scheme"]), path=request.scope.get("root_path", "") + "/",
     )
     return response
 
@@ -144,7 +155,7 @@ async def callback(request: Request) -> Response:
                         N_("This browser did not start this link (or its cookie expired). The app will learn the outcome by itself."))
     if not hmac.compare_digest(hashlib.sha256(csrf_token.encode()).hexdigest(), str(payload.get("csrf_token_hash"))):
         return _problem(request, 403, N_("Session mismatch"), N_("This answer belongs to another session."))
-    if not config.replay_guard.first_use("state:" + hashlib.sha256(state.encode()).hexdigest(), config.max_age):
+    if not config.replay_guard.first_use("request:" + request_id, REQUEST_LIFETIME_SECONDS + config.max_age):
         return _problem(request, 403, N_("Already used"), N_("This answer was already used."))
     token_id, error = payload.get("token_id"), payload.get("error")
     if token_id:  # trust, but confirm with the server that the request ended with this token
@@ -174,6 +185,9 @@ async def status(request: Request) -> Response:
     if not request_id:
         return JSONResponse({"error": {"code": "missing_field", "message": "request-id is required", "field": "request-id"}},
                             status_code=400)
+    if not REQUEST_ID.fullmatch(request_id):
+        return JSONResponse({"error": {"code": "invalid_value", "message": "request-id must be rq_ and URL-safe characters",
+                                       "field": "request-id"}}, status_code=400)
     try:
         outcome = await _config(request).bridge().get_token_request_result(request_id)
     except BridgeError as error:
