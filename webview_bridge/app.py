@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,7 +28,6 @@ from webview_bridge.sandbox_bank import SandboxConfig, sandbox_bank_app
 from webview_bridge.worker import Worker
 from webview_bridge.web.templating import is_page_path, make_templates, render
 
-log = logging.getLogger("webview_bridge")
 
 
 def _error_page(request: Request, error: ApiError) -> Response:

@@ -66,6 +66,16 @@ def _parser() -> argparse.ArgumentParser:
     rotate_cb.add_argument("--retire-old", action="store_true", help="older callback secrets stop verifying")
     rotate_cb.add_argument("--json", action="store_true")
 
+    sandbox = commands.add_parser("sandbox-bank", parents=[common],
+                                  help="the built-in sandbox bank (Berlin Group NextGenPSD2) on its own")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8090)
+    sandbox.add_argument("--public-url", metavar="URL", help="where browsers reach it (default http://HOST:PORT/sandbox-bank)")
+    sandbox.add_argument("--tls-cert", metavar="PEM", help="serve https with this certificate")
+    sandbox.add_argument("--tls-key", metavar="PEM")
+    sandbox.add_argument("--client-ca", metavar="PEM", help="require TLS client certificates issued by this CA")
+    sandbox.add_argument("--validate", action="store_true", help="hold every call to the Berlin Group file (slower)")
+
     banks = commands.add_parser("banks", help="the bank directory").add_subparsers(
         dest="banks_command", required=True, parser_class=_Parser)
     check = banks.add_parser("check", help="validate a bank directory file; --probe calls each real bank once")
@@ -164,6 +174,22 @@ def _apps_rotate_callback_secret(args: argparse.Namespace) -> None:
     _print(args, {"app_id": args.app_id, "callback_secret": secret}, f"callback_secret: {secret}\n{note}")
 
 
+def _sandbox_bank(args: argparse.Namespace) -> None:
+    from webview_bridge import logs
+    from webview_bridge.sandbox_bank import serve_standalone
+
+    settings = _settings(args)
+    runtime = Runtime.open(settings)  # the keys a main server on the same database uses
+    logs.configure()
+    logs.event("sandbox bank serving", port=args.port, database=runtime.db.safe_url)
+    serve_standalone(
+        host=args.host, port=args.port, database_url=settings.database_url, public_url=args.public_url,
+        tpp_name=settings.operator_name, tls_cert=args.tls_cert, tls_key=args.tls_key, client_ca=args.client_ca,
+        validate=args.validate, trusted_key=runtime.sandbox_trusted_key,
+        secret=runtime.keyring.derive("sandbox-bank/pages")[0],
+    )
+
+
 def _banks_check(args: argparse.Namespace) -> None:
     import asyncio
 
@@ -227,6 +253,7 @@ _COMMANDS = {
     ("apps", "list"): _apps_list,
     ("apps", "rotate-secret"): _apps_rotate_secret,
     ("apps", "rotate-callback-secret"): _apps_rotate_callback_secret,
+    ("sandbox-bank", None): _sandbox_bank,
     ("banks", "check"): _banks_check,
     ("db", "upgrade"): _db_upgrade,
     ("keys", "rotate"): _keys_rotate,

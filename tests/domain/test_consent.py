@@ -129,7 +129,11 @@ def service(rq=None, **bank_options) -> tuple[flow.ConsentService, FakeStore, Fa
 
 
 def run(coro):
-    return asyncio.run(coro)
+    """On a fresh loop in its own thread: a browser test may have left a loop running in this one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 ME = flow.Visitor(session="s1")

@@ -247,3 +247,11 @@ outbox = Table(
     Column("done_at", UtcDateTime),
     Index("ix_outbox_pending", "done_at", "due_at"),
 )
+
+
+def _sandbox_bank_tables() -> None:
+    """The built-in sandbox bank keeps its own tables on this metadata (its migration is 0008)."""
+    import webview_bridge.sandbox_bank.schema  # noqa: F401
+
+
+_sandbox_bank_tables()

@@ -13,6 +13,7 @@ never by the Host header.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 
@@ -22,6 +23,7 @@ from starlette.responses import Response
 from webview_bridge.errors import ApiError
 from webview_bridge.ids import new_secret
 from webview_bridge.runtime import Runtime
+from webview_bridge.security.transport import cookie_secure, is_https
 from webview_bridge.store import sessions
 from webview_bridge.store.flows import SESSION_LIFETIME
 from webview_bridge.web.templating import remember_language
@@ -35,12 +37,8 @@ def _runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def secure_cookies(runtime: Runtime) -> bool:
-    return runtime.settings.base_url.startswith("https://")
-
-
 def cookie_name(runtime: Runtime) -> str:
-    return SECURE_COOKIE if secure_cookies(runtime) else COOKIE
+    return SECURE_COOKIE if is_https(runtime.settings.base_url, "") else COOKIE
 
 
 def sent_session(request: Request) -> str | None:
@@ -84,7 +82,8 @@ def remember_session(request: Request, response: Response) -> Response:
     if value is not None:
         runtime = _runtime(request)
         response.set_cookie(cookie_name(runtime), value, max_age=int(SESSION_LIFETIME.total_seconds()), path="/",
-                            httponly=True, samesite="lax", secure=secure_cookies(runtime))
+                            httponly=True, samesite="lax",
+                            secure=cookie_secure(runtime.settings.base_url, request.scope.get("scheme", "http")))
     return response
 
 
@@ -97,7 +96,8 @@ async def check_csrf(request: Request, form_token: object, request_id: str, sess
     Also where page form posts are counted against the per-session rate limit."""
     session = sent_session(request)
     client = request.client.host if request.client else "unknown"
-    limit_key = session_hash(request, session) if session else f"ip:{client}"
+    # A trusted proxy may send a long address: a digest keeps every key the size of the counter's column.
+    limit_key = session_hash(request, session) if session else "ip:" + hashlib.sha256(client.encode()).hexdigest()
     wait = await _runtime(request).over_limit("pages", limit_key)
     if wait is not None:
         raise ApiError(429, "rate_limited", "too many attempts; wait a moment", headers={"Retry-After": str(wait)})
