@@ -98,3 +98,30 @@ def test_serve_migrates_an_empty_database(tmp_path):
     proc = ServeProcess(url)
     proc.kill()
     assert cli("db", "upgrade", "--database", url).stdout.startswith("database at revision")
+
+
+@pytest.mark.databases("sqlite")
+def test_a_bad_bank_directory_stops_serve_with_one_line_naming_the_bank_and_field(database_url, tmp_path):
+    bad = tmp_path / "banks.json"
+    bad.write_text('{"banks": [{"id": "hausbank", "name": "Hausbank", "countries": ["DE"], '
+                   '"connector": {"type": "xs2a", "base_url": "https://x.example", "client_cert": "qwac.pem", '
+                   '"client_key": "qwac.key"}}]}')
+    for args in (["serve", "--database", database_url, "--port", "1", "--banks", str(bad)],
+                 ["banks", "check", "--banks", str(bad)]):
+        done = cli(*args)
+        assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+        assert "bank 'hausbank': banks[0].connector.client_cert: cannot read" in done.stderr
+    by_env = cli("serve", "--database", database_url, "--port", "1", env={"WEBVIEW_BRIDGE_BANKS": str(bad)})
+    assert by_env.returncode == 1 and "banks[0].connector.client_cert" in by_env.stderr
+
+
+@pytest.mark.databases("sqlite")
+def test_banks_check_accepts_a_good_file_and_probes_real_banks(tmp_path):
+    good = tmp_path / "banks.json"
+    good.write_text('{"include_sandbox": true, "banks": [{"id": "hausbank", "name": "Hausbank", "countries": ["DE"], '
+                    '"connector": {"type": "xs2a", "base_url": "http://127.0.0.1:9", "timeout_seconds": 2}}]}')
+    checked = cli_json("banks", "check", "--banks", str(good))
+    assert checked["real_banks"] == 1 and len(checked["banks"]) > 30
+    probed = cli("banks", "check", "--banks", str(good), "--probe", "--json")
+    assert probed.returncode == 1 and "1 of 1 banks failed the probe" in probed.stderr
+    assert '"probe": "failed: ' in probed.stdout  # nothing listens on port 9

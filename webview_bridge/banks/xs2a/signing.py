@@ -46,7 +46,8 @@ class RequestSigner:
         added = {"Digest": digest(body), "Date": formatdate(usegmt=True)}
         present.update({k.lower(): v for k, v in added.items()})
         names = [h for h in SIGNED_HEADERS if h in present]
-        signer = httpsig.HeaderSigner(key_id(self.cert), self.key_pem, algorithm="rsa-sha256", headers=names,
-                                      sign_header="signature")
+        # httpsig fills its header template with %-formatting: a literal % in the keyId must be doubled.
+        signer = httpsig.HeaderSigner(key_id(self.cert).replace("%", "%%"), self.key_pem, algorithm="rsa-sha256",
+                                      headers=names, sign_header="signature")
         signed = signer.sign(present)
         return {**added, "Signature": signed["signature"], "TPP-Signature-Certificate": self.certificate_header}
