@@ -3,7 +3,6 @@ configured, signs requests with its QSealC — both over real TLS on loopback.""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
@@ -16,6 +15,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from tests.support.aio import run
 from tests.support.certs import ThrowawayCA
 from tests.support.postgres import free_port
 from webview_bridge.banks.connector import ConsentAsk, Customer
@@ -55,7 +55,6 @@ def tls_bank(certificates, tmp_path_factory):
 
 
 def directory(tmp_path, certificates, base_url, **connector):
-    folder = certificates["folder"]
     entry = {"id": "sandbox", "name": "Sandbox Bank", "bic": "SNDBGB2L", "countries": ["GB"], "supports_balance": True,
              "supports_account_details_api": True,
              "connector": {"type": "xs2a", "base_url": base_url, "ca_bundle": str(certificates["bank_ca"].issued.cert),
@@ -79,7 +78,7 @@ def start_a_consent(found) -> tuple[object, list]:
         finally:
             await banks.aclose()
 
-    return asyncio.run(go()), seen
+    return run(go()), seen
 
 
 def test_with_its_qwac_the_connector_reaches_a_bank_that_demands_one(tmp_path, certificates, tls_bank):

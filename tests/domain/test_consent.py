@@ -3,11 +3,12 @@ it names is deleted."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
+from tests.support.aio import run
 
 from webview_bridge.banks.connector import Consent, Finished as BankAnswer, Started
 from webview_bridge.banks.directory import Bank
@@ -126,14 +127,6 @@ def service(rq=None, **bank_options) -> tuple[flow.ConsentService, FakeStore, Fa
     store, banks = FakeStore(rq or request()), FakeBanks(**bank_options)
     return flow.ConsentService(store, banks, way_back, now=lambda: NOW, return_url=lambda r, n: f"https://us/cb?{r}.{n}",
                                keyed_hash=lambda v: "k" + v), store, banks
-
-
-def run(coro):
-    """On a fresh loop in its own thread: a browser test may have left a loop running in this one."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 ME = flow.Visitor(session="s1")

@@ -2,13 +2,14 @@
 method per request, the app id decoded once, and an unknown app id doing exactly the work of a
 wrong secret."""
 
-import asyncio
 import base64
 import sys
 from pathlib import Path
 
 import httpx2
 import pytest
+
+from tests.support.aio import run
 
 import webview_bridge
 from webview_bridge.domain.errors import Invalid
@@ -108,7 +109,7 @@ def _work(app, authorization: str) -> tuple[list[str], httpx2.Response]:
             finally:
                 sys.setprofile(None)
 
-    return calls, asyncio.run(post())
+    return calls, run(post())
 
 
 @pytest.mark.databases("sqlite")

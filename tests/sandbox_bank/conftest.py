@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -153,17 +152,6 @@ class Customer:
 
     def close(self) -> None:
         self.http.close()
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """This folder's browser tests run last. Playwright's sync API keeps an event loop running in the
-    main thread for the rest of the session, and tests that call asyncio.run() (tests/domain) fail
-    after it; the database parametrisation would otherwise pull these tests ahead of them."""
-    here = Path(__file__).parent
-    last = [item for item in items if item.get_closest_marker("browser") and item.path.is_relative_to(here)]
-    if last:
-        items[:] = [item for item in items if item not in last] + last
 
 
 @dataclass

@@ -167,7 +167,6 @@ def test_forged_and_cross_session_posts_change_nothing(tpp, customer, server):
 
 
 def test_only_the_session_that_chose_the_bank_sees_the_consent_and_the_live_bank_state(tpp, customer, server, register_app):
-    from tests.conftest import Tpp
 
     stored = tpp.store_request(bank_id="nordlicht")
     to_bank = customer.decide(customer.to_consent(entry_url(tpp, stored)), "allow")

@@ -17,7 +17,7 @@ from webview_bridge.api.operations import (
     ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query,
 )
 from webview_bridge.domain.token_requests import RESOURCES, TokenRequest, check_context, check_repeated_description
-from webview_bridge.errors import ApiError, not_found
+from webview_bridge.errors import not_found
 from webview_bridge.security.pan import contains_pan
 from webview_bridge.store import customizations as customization_store
 from webview_bridge.store import token_requests as request_store

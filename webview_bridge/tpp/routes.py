@@ -125,7 +125,7 @@ async def start(request: Request) -> Response:
         fields["bank_id"] = request.query_params["bank_id"]
     try:
         created = await config.bridge().store_token_request(**fields)
-    except BridgeError as error:
+    except BridgeError:
         return _problem(request, 502, N_("Could not start"), N_("The bank link service refused to start."))
     response = RedirectResponse(created.url, status_code=302)
     response.set_cookie(
@@ -161,7 +161,7 @@ async def callback(request: Request) -> Response:
     if token_id:  # trust, but confirm with the server that the request ended with this token
         try:
             outcome = await config.bridge().get_token_request_result(request_id)
-        except BridgeError as failure:
+        except BridgeError:
             return _problem(request, 502, N_("Could not confirm"), N_("The bank link service did not confirm the outcome."))
         if outcome.status != "PROCESSED" or outcome.token_id != token_id:
             return _problem(request, 400, N_("Invalid answer"), N_("The bank link service does not confirm this token."))

@@ -3,7 +3,6 @@ engine facts the flow tests rely on, so a WebKitGTK upgrade that changes one fai
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
