@@ -13,7 +13,9 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from webview_bridge.api import accounts, banks, customers, customizations, health, me, token_requests, tokens
+from webview_bridge.api import (
+    accounts, banks, customers, customizations, grants, health, me, token_requests, tokens, webhooks,
+)
 from webview_bridge.clock import Clock
 from webview_bridge.domain.errors import Refused
 from webview_bridge.errors import ApiError, from_refusal
@@ -24,7 +26,9 @@ from webview_bridge.resources import STATIC_DIR
 from webview_bridge.runtime import Runtime
 from webview_bridge.settings import Settings
 from webview_bridge.web import activation, bank_auth, bank_select, consent, endings, home, theming, well_known
+from webview_bridge.web import grants as grants_page
 from webview_bridge.sandbox_bank import SandboxConfig, sandbox_bank_app
+from webview_bridge.store import bank_statuses
 from webview_bridge.worker import Worker
 from webview_bridge.web.templating import is_page_path, make_templates, render
 
@@ -83,6 +87,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.db.run(bank_statuses.record, runtime.db, runtime.clock, runtime.directory.banks)
         if settings.worker:
             worker.start()
         try:
@@ -96,7 +101,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         routes=[
             # The WebView's screens and the sandbox bank, most of a flow's requests, are matched first.
             _under("/app", bank_select.routes, activation.routes, bank_auth.routes, consent.routes, endings.routes,
-                   theming.routes),
+                   theming.routes, grants_page.routes),
             Mount("/sandbox-bank", app=sandbox_bank_app(SandboxConfig(
                 db=runtime.db, clock=runtime.clock, public_url=f"{settings.base_url}/sandbox-bank",
                 bank=runtime.directory.get, secret=runtime.keyring.derive("sandbox-bank/pages")[0],
@@ -111,7 +116,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             *tokens.routes,
             *accounts.routes,
             *customers.routes,
+            *grants.routes,
             *customizations.routes,
+            *webhooks.routes,
             *well_known.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

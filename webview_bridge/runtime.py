@@ -103,6 +103,7 @@ class Runtime:
         state = sign_callback_state(
             secrets, app_id=request.app_id, request_id=request.id, token_id=token_id,
             callback_state=request.details.get("callback_state"), csrf_token_hash=request.csrf_token_hash, error=error,
+            replaces_token_id=request.details.get("replaces_token_id"),
         )
         return tpp_redirect(request.redirect_url, {"request-id": request.id, "token-id": token_id, "error": error,
                                                    "state": state})

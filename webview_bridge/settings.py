@@ -50,6 +50,8 @@ class Settings:
     bank_cache_seconds: int = 21_600
     # Who runs this server, as banks' own consent pages name the holder of its certificate.
     operator_name: str = "webview-bridge"
+    # Webhook retries: first after this many seconds, then doubling, capped at an hour (PROTOCOL §12).
+    webhook_retry_base_seconds: int = 30
     # Run the background worker (outbox: bank consents to end, webhooks). Tests drive it by hand.
     worker: bool = True
     # Hold the built-in sandbox bank's every request and answer to the Berlin Group file (slower; tests).
@@ -149,6 +151,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         rate_limit_pages=_int_env(env, "RATE_LIMIT_PAGES", 60, allow_zero=True),
         banks_file=Path(env[ENV_PREFIX + "BANKS"]) if env.get(ENV_PREFIX + "BANKS") else None,
         bank_cache_seconds=_int_env(env, "BANK_CACHE_SECONDS", 21_600, allow_zero=True),
+        webhook_retry_base_seconds=_int_env(env, "WEBHOOK_RETRY_BASE_SECONDS", 30),
         sandbox_validate=env.get(ENV_PREFIX + "SANDBOX_VALIDATE", "") in ("1", "true", "yes"),
         operator_name=(env.get(ENV_PREFIX + "OPERATOR_NAME") or "webview-bridge").strip()[:100] or "webview-bridge",
         apple_app_site_association=_json_setting(env, "APPLE_APP_SITE_ASSOCIATION"),

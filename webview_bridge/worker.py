@@ -1,5 +1,5 @@
-"""The background worker: does what the outbox promised (end a bank's consent, later deliver a
-webhook) until it succeeds. It starts with `serve` and stops cleanly with it.
+"""The background worker: does what the outbox promised (end a bank's consent, deliver a webhook,
+tell of an expiry when it falls due) until it succeeds. It starts with `serve` and stops cleanly with it.
 
 Each task is claimed under a lease (store/outbox.py), so a crash mid-task means it runs again;
 failures are retried with exponential backoff, capped at an hour. Work is woken at once when this
@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx2
+from standardwebhooks.webhooks import Webhook as StandardWebhook
+
 from webview_bridge.banks.model import BankUnavailable
+from webview_bridge.clock import rfc3339
+from webview_bridge.domain.webhooks import DELIVERY_TIMEOUT_SECONDS, gives_up
 from webview_bridge.runtime import Runtime
+from webview_bridge.store import events as event_store
 from webview_bridge.store import outbox
+from webview_bridge.store import token_requests as request_store
 from webview_bridge.store import tokens as token_store
+from webview_bridge.store import webhooks as webhook_store
 
 log = logging.getLogger("webview_bridge.worker")
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -33,12 +42,18 @@ def backoff(attempts: int, base: timedelta) -> timedelta:
 
 
 class Worker:
-    def __init__(self, runtime: Runtime, retry_base: timedelta = timedelta(seconds=30)) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.retry_base = retry_base
-        self.handlers: dict[str, Handler] = {token_store.END_BANK_CONSENT: self._end_bank_consent}
+        self.retry_base = timedelta(seconds=runtime.settings.webhook_retry_base_seconds)
+        self.handlers: dict[str, Handler] = {
+            token_store.END_BANK_CONSENT: self._end_bank_consent,
+            event_store.DELIVER: self._deliver,
+            request_store.REQUEST_EXPIRY: self._request_expiry,
+            request_store.TOKEN_NOTICE: self._token_notice,
+        }
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._http: httpx2.AsyncClient | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -86,6 +101,9 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     # --- handlers -------------------------------------------------------------------------
 
@@ -103,3 +121,46 @@ class Worker:
             return  # it never held a consent at the bank
         await runtime.banks.end(bank, credentials)
         await runtime.db.run(runtime.banks.forget, token.id)
+
+    async def _request_expiry(self, payload: dict[str, Any]) -> None:
+        runtime = self.runtime
+        await runtime.db.run(request_store.tell_expiry, runtime.db, runtime.clock, payload["request_id"])
+
+    async def _token_notice(self, payload: dict[str, Any]) -> None:
+        runtime = self.runtime
+        await runtime.db.run(token_store.tell_notice, runtime.db, runtime.clock, payload["token_id"], payload["kind"])
+
+    async def _deliver(self, payload: dict[str, Any]) -> None:
+        """POST one event to one endpoint, signed the Standard Webhooks way; a 2xx within 10 s is
+        delivered, anything else is retried — until the endpoint has failed for a day."""
+        runtime = self.runtime
+        hook = await runtime.db.run(webhook_store.get, runtime.db, payload["webhook_id"])
+        event = await runtime.db.run(event_store.get, runtime.db, payload["event_id"])
+        if hook is None or hook.status != "active" or event is None:
+            return  # removed or disabled meanwhile: nothing to send
+        secret = await runtime.db.run(webhook_store.secret, runtime.db, runtime.keyring, hook.id)
+        body = json.dumps(event.body(rfc3339), separators=(",", ":"))
+        sent_at = datetime.now(timezone.utc)  # the wall clock: receivers judge the timestamp by theirs
+        headers = {"Content-Type": "application/json", "Webhook-Id": event.id,
+                   "Webhook-Timestamp": str(int(sent_at.timestamp())),
+                   "Webhook-Signature": StandardWebhook(secret).sign(event.id, sent_at, body)}
+        if self._http is None:
+            self._http = httpx2.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
+        try:
+            answer = await self._http.post(hook.url, content=body.encode(), headers=headers)
+            problem = None if 200 <= answer.status_code < 300 else f"the endpoint answered {answer.status_code}"
+        except httpx2.HTTPError as exc:
+            problem = f"the endpoint could not be reached ({type(exc).__name__})"
+        if problem is None:
+            await runtime.db.run(webhook_store.delivered, runtime.db, hook.id)
+            return
+        now = runtime.clock.now()
+        since = await runtime.db.run(webhook_store.failed, runtime.db, hook.id, now, problem)
+        if gives_up(since, now):
+            await runtime.db.run(webhook_store.disable, runtime.db, hook.id, f"failing since {rfc3339(since)}: {problem}")
+            return
+        raise DeliveryFailed(problem)
+
+
+class DeliveryFailed(Exception):
+    pass

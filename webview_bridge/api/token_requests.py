@@ -16,11 +16,14 @@ from webview_bridge.api.models import Timestamp
 from webview_bridge.api.operations import (
     ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query,
 )
-from webview_bridge.domain.token_requests import RESOURCES, TokenRequest, check_context, check_repeated_description
+from webview_bridge.domain.token_requests import (
+    RESOURCES, TokenRequest, check_context, check_repeated_description, check_replacement,
+)
 from webview_bridge.errors import not_found
 from webview_bridge.security.pan import contains_pan
 from webview_bridge.store import customizations as customization_store
 from webview_bridge.store import token_requests as request_store
+from webview_bridge.store import tokens as token_store
 
 Resource = Literal["ACCOUNTS", "BALANCES", "TRANSACTIONS", "TRANSFER_DESTINATIONS", "FUNDS_CONFIRMATIONS", "STANDING_ORDERS"]
 assert set(Resource.__args__) == set(RESOURCES)  # type: ignore[attr-defined]
@@ -91,6 +94,8 @@ class TokenRequestIn(StrictModel):
     countries: list[str] | None = Field(None, min_length=1, max_length=50)
     receipt_requested: bool = False
     trace_id: Annotated[str | None, NoCardNumber] = Field(None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+    replaces_token_id: str | None = Field(None, min_length=1, max_length=64,
+                                          description="renew this token: same bank, no bank selection (re-consent)")
 
     @field_validator("resources")
     @classmethod
@@ -132,6 +137,7 @@ class TokenRequestView(ResponseModel):
     countries: list[str] | None
     receipt_requested: bool
     trace_id: str | None
+    replaces_token_id: str | None = None
 
     @classmethod
     def of(cls, request: TokenRequest, now: Any) -> TokenRequestView:
@@ -155,6 +161,7 @@ class TokenRequestResult(ResponseModel):
     status: Literal["PENDING", "PROCESSED", "REJECTED", "EXPIRED"]
     token_id: str | None = None
     error: str | None = None
+    replaces_token_id: str | None = None
 
 
 class ResultQuery(StrictModel):
@@ -170,6 +177,9 @@ async def create_token_request(request: Request) -> JSONResponse:
     customization_id = details.get("customization_id")
     owned = customization_id is not None and await runtime.db.run(
         customization_store.get, runtime.db, customization_id, caller.app.id) is not None
+    if body.replaces_token_id is not None:
+        renewed = await runtime.db.run(token_store.get, runtime.db, body.replaces_token_id)
+        details["bank_id"] = check_replacement(renewed, caller.app.id, body.bank_id, runtime.clock.now())
     check_context(details, caller.app, runtime.banks.get, owns_customization=lambda _id: owned)
     csrf_token_hash = hashlib.sha256(body.csrf_token.encode()).hexdigest()
     stored = await runtime.db.run(request_store.create, runtime.db, runtime.clock, caller.app.id, csrf_token_hash, details)
@@ -208,6 +218,7 @@ async def get_result(request: Request) -> JSONResponse:
         request_id=found.id, status=status,
         token_id=found.token_id if status == "PROCESSED" else None,
         error=found.error if status == "REJECTED" else None,
+        replaces_token_id=found.details.get("replaces_token_id"),
     )
     return JSONResponse(result.model_dump(mode="json", exclude_none=True))
 

@@ -65,6 +65,8 @@ class Approval:
     account_ids: tuple[str, ...]
     credentials: str
     bank_user: str | None
+    account_names: tuple[tuple[str, str], ...] = ()  # (id, name) as the bank named them, for the customer's grants
+    replaces_token_id: str | None = None  # re-consent: the token the new one renews
 
 
 # --- outcomes: where the customer goes next ------------------------------------------------
@@ -268,6 +270,8 @@ class ConsentService:
             bank_id=bank.id, customer_id=self._customer_id(bank, consent, visitor),
             customer_ref=consent.bank_user or "", account_ids=covered_accounts(consent),
             credentials=consent.credentials, bank_user=consent.bank_user,
+            account_names=tuple((a.id, a.name) for a in consent.accounts),
+            replaces_token_id=request.details.get("replaces_token_id"),
         )
         token_id = await self.store.approve(request.id, approval, visitor.session)
         if token_id is None:

@@ -10,6 +10,7 @@ from typing import Any
 from webview_bridge.banks.directory import Bank
 from webview_bridge.domain.apps import App
 from webview_bridge.domain.errors import Conflict, Invalid
+from webview_bridge.domain.tokens import Token
 
 RESOURCES = ("ACCOUNTS", "BALANCES", "TRANSACTIONS", "TRANSFER_DESTINATIONS", "FUNDS_CONFIRMATIONS", "STANDING_ORDERS")
 LIFETIME = timedelta(minutes=20)
@@ -71,6 +72,25 @@ def check_context(
     customization_id = details.get("customization_id")
     if customization_id is not None and not owns_customization(customization_id):
         raise Invalid("unknown_customization", f"no customization {customization_id!r} for this app", "customization_id")
+
+
+# A token may be renewed (PROTOCOL §13) while active, or within this long of its expiry.
+RENEWABLE_AFTER_EXPIRY = timedelta(days=90)
+
+
+def check_replacement(token: Token | None, app_id: str, bank_id: str | None, now: datetime) -> str:
+    """The bank a re-consent goes to: the renewed token's. Only this app's ACTIVE token, or one that
+    expired in the last 90 days, can be renewed; another app's token is as unknown as none."""
+    if token is None or token.app_id != app_id:
+        raise Invalid("unknown_token", "replaces_token_id names none of this app's tokens", "replaces_token_id")
+    status = token.status_at(now)
+    if status == "CANCELLED":
+        raise Invalid("token_not_renewable", "a cancelled token cannot be renewed", "replaces_token_id")
+    if status == "EXPIRED" and now - token.expires_at > RENEWABLE_AFTER_EXPIRY:
+        raise Invalid("token_not_renewable", "the token expired more than 90 days ago", "replaces_token_id")
+    if bank_id is not None and bank_id != token.bank_id:
+        raise Invalid("bank_not_allowed", "a renewal goes to the renewed token's bank", "bank_id")
+    return token.bank_id
 
 
 def check_repeated_description(given: str | None, request: TokenRequest) -> None:

@@ -47,3 +47,11 @@ def check_account(token: Token, account_id: str) -> None:
     """Only the accounts chosen at consent exist for the token."""
     if account_id not in token.account_ids:
         raise NotFound("account_not_found", "no such account for this token")
+
+
+def belongs_to_customer(token: Token, bank_id: str | None, customer_id: str | None, client_id: str | None) -> bool:
+    """A token is a bank customer's (PROTOCOL §14) when it is at that bank and its flow carried the
+    bank's client token for them, or the bank's login that granted it is their client id."""
+    if bank_id is None or token.bank_id != bank_id:
+        return False
+    return bool((customer_id and token.customer_id == customer_id) or (client_id and token.bank_user == client_id))

@@ -31,6 +31,7 @@ def sign_callback_state(
     callback_state: str | None,
     csrf_token_hash: str,
     error: str | None,
+    replaces_token_id: str | None = None,
 ) -> str:
     payload = {
         "app_id": app_id,
@@ -40,6 +41,8 @@ def sign_callback_state(
         "csrf_token_hash": csrf_token_hash,
         "error": error,
     }
+    if replaces_token_id is not None:  # re-consent (PROTOCOL §13): only then, so other states keep their shape
+        payload["replaces_token_id"] = replaces_token_id
     return serializer(callback_secrets).dumps(payload)
 
 

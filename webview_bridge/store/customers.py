@@ -134,7 +134,6 @@ _SPEND_STRONG_AUTH = Prepared(
            client_tokens.c.used_at.is_(None))
     .values(used_at=bindparam("b_now"))
 )
-_INSERT_SESSION = Prepared(insert(web_sessions))
 
 
 def find_token(db: Database, keyring: Keyring, secret: str) -> ClientToken | None:
@@ -189,14 +188,15 @@ def activate_once(db: Database, clock: Clock, keyring: Keyring, bank_app: App, t
         return activate(db, clock, keyring, bank_app, token_id)
 
 
-def start_session(db: Database, clock: Clock, session_hash: str, token_id: str) -> None:
-    with db.write() as conn:
-        _INSERT_SESSION.run(conn, session_hash=session_hash, client_token_id=token_id, created_at=clock.now())
-
-
-def session_token(db: Database, session_hash: str) -> ClientToken | None:
+def session_customer(db: Database, session_hash: str) -> ClientToken | None:
     """The client token a WebView session began with, if it began with one."""
     with db.read() as conn:
         row = _TOKEN_BY_SESSION.first(conn, session_hash=session_hash)
     return to_client_token(row) if row else None
 
+
+def customer_id_of(db: Database, bank_app_id: str, client_id: str) -> str | None:
+    """The customer a bank app preloaded (or activated) under its client id; None for anyone else's."""
+    with db.read() as conn:
+        return conn.execute(select(customers.c.id).where(customers.c.bank_app_id == bank_app_id,
+                                                         customers.c.client_id == client_id)).scalar()

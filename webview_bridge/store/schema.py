@@ -125,6 +125,8 @@ tokens = Table(
     # under the server keys; never shown, never logged.
     Column("bank_consent", Text),
     Column("bank_user", String(128)),  # the bank's name for the customer, when its connector says
+    Column("accounts", JSON),  # [{"id", "name"}] as the bank named them when the consent was given
+    Column("replaces_token_id", String(40)),  # re-consent: the token this one renewed
 )
 
 # Where a customer's consent flow stands, kept on the server so it can finish in another
@@ -248,6 +250,44 @@ outbox = Table(
     Index("ix_outbox_pending", "done_at", "due_at"),
 )
 
+
+# A TPP's webhook endpoints (PROTOCOL §12). The secret signs, so it is kept retrievable, encrypted.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("url", String(2000), nullable=False),
+    Column("events", JSON),  # None: every event type
+    Column("status", String(16), nullable=False),  # active | disabled
+    Column("secret_ciphertext", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("failing_since", UtcDateTime),
+    Column("last_error", String(200)),
+    Column("disabled_reason", String(200)),
+)
+
+# What happened, per app (PROTOCOL §12): delivered by webhook, and listed by GET /events for 30 days.
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),  # the order events happened in
+    Column("id", String(40), nullable=False, unique=True),
+    Column("app_id", String(40), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_events_app_seq", "app_id", "seq"),
+)
+
+# The last status each bank was seen with, so a change is told once, by one instance.
+bank_statuses = Table(
+    "bank_statuses",
+    metadata,
+    Column("bank_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
 
 def _sandbox_bank_tables() -> None:
     """The built-in sandbox bank keeps its own tables on this metadata (its migration is 0008)."""

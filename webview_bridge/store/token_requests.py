@@ -14,12 +14,16 @@ from webview_bridge.domain.token_requests import LIFETIME, TokenRequest
 from webview_bridge.domain.tokens import Token
 from webview_bridge.ids import new_id
 from webview_bridge.security.keyring import Keyring
-from webview_bridge.store import flows
+from webview_bridge.domain.webhooks import expiry_notices
+from webview_bridge.store import events, flows, outbox
+from webview_bridge.store import tokens as token_store
 from webview_bridge.store.database import Database
 from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import token_requests, tokens
 from webview_bridge.store.tokens import to_token
 
+REQUEST_EXPIRY = "token_request.expiry"
+TOKEN_NOTICE = "token.notice"
 _BY_ID = Prepared(select(token_requests).where(token_requests.c.id == bindparam("request_id")))
 _INSERT = Prepared(insert(token_requests))
 _INSERT_TOKEN = Prepared(insert(tokens))
@@ -53,6 +57,8 @@ def create(db: Database, clock: Clock, app_id: str, csrf_token_hash: str, detail
     }
     with db.write() as conn:
         _INSERT.run(conn, **row)
+        # If nobody decides it, its expiry is told (token_request.expired) when it falls due.
+        outbox.enqueue(conn, clock, REQUEST_EXPIRY, {"request_id": row["id"]}, due_at=row["expires_at"])
     return to_request(SimpleNamespace(**row))
 
 
@@ -86,9 +92,19 @@ def approve(db: Database, clock: Clock, keyring: Keyring, request_id: str, appro
             "account_ids": list(dict.fromkeys(approval.account_ids)), "status": "ACTIVE", "created_at": now,
             "expires_at": now + timedelta(days=request.details["token_expiration_days"]), "cancelled_at": None,
             "bank_consent": keyring.encrypt(approval.credentials), "bank_user": approval.bank_user,
+            "accounts": [{"id": i, "name": n} for i, n in approval.account_names if i in approval.account_ids],
+            "replaces_token_id": approval.replaces_token_id,
         }
         _INSERT_TOKEN.run(conn, **row)
         flows.mark_finished(conn, db.dialect, clock, request_id, finished_by)
+        if approval.replaces_token_id:  # re-consent: the old token ends as the new one begins
+            token_store.cancel_in(conn, clock, approval.replaces_token_id)
+        events.emit(conn, clock, request.app_id, "token_request.processed",
+                    {"request_id": request_id, "token_id": token_id,
+                     **({"replaces_token_id": approval.replaces_token_id} if approval.replaces_token_id else {})},
+                    ordering=request_id)
+        for kind, due in expiry_notices(row["expires_at"], now):
+            outbox.enqueue(conn, clock, TOKEN_NOTICE, {"token_id": token_id, "kind": kind}, due_at=due)
     return to_token(SimpleNamespace(**row))
 
 
@@ -100,4 +116,18 @@ def reject(db: Database, clock: Clock, request_id: str, error: str, finished_by:
             return False
         if finished_by is not None:
             flows.mark_finished(conn, db.dialect, clock, request_id, finished_by)
+        request = to_request(_BY_ID.first(conn, request_id=request_id))
+        events.emit(conn, clock, request.app_id, "token_request.rejected", {"request_id": request_id, "error": error},
+                    ordering=request_id)
+    return True
+
+
+def tell_expiry(db: Database, clock: Clock, request_id: str) -> bool:
+    """token_request.expired, if the request is still undecided now that its time is up."""
+    with db.write() as conn:
+        request = get_in(conn, request_id)
+        if request is None or request.status_at(clock.now()) != "EXPIRED":
+            return False
+        events.emit(conn, clock, request.app_id, "token_request.expired", {"request_id": request_id},
+                    ordering=request_id)
     return True

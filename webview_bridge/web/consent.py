@@ -38,6 +38,7 @@ def consent_context(flow: FlowPage, bank, accounts: tuple[Account, ...] | None, 
         "chosen": chosen if chosen is not None else {a.id for a in accounts or ()},
         "resources": [RESOURCE_WORDS[r] for r in RESOURCE_WORDS if r in flow.token_request.resources],
         "until": until, "description": flow.token_request.description, "csrf": flow.csrf(), "problem": problem,
+        "renewal": bool(flow.token_request.details.get("replaces_token_id")),
     }
 
 
