@@ -152,6 +152,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         banks_file=Path(env[ENV_PREFIX + "BANKS"]) if env.get(ENV_PREFIX + "BANKS") else None,
         bank_cache_seconds=_int_env(env, "BANK_CACHE_SECONDS", 21_600, allow_zero=True),
         webhook_retry_base_seconds=_int_env(env, "WEBHOOK_RETRY_BASE_SECONDS", 30),
+        worker=env.get(ENV_PREFIX + "WORKER", "1") not in ("0", "false", "no"),
         sandbox_validate=env.get(ENV_PREFIX + "SANDBOX_VALIDATE", "") in ("1", "true", "yes"),
         operator_name=(env.get(ENV_PREFIX + "OPERATOR_NAME") or "webview-bridge").strip()[:100] or "webview-bridge",
         apple_app_site_association=_json_setting(env, "APPLE_APP_SITE_ASSOCIATION"),

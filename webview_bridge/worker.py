@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx2
+import sqlalchemy.event
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from webview_bridge.banks.model import BankUnavailable
@@ -93,9 +94,21 @@ class Worker:
             self._wake.clear()
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._serve(), name="webview-bridge worker")
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._serve(), name="webview-bridge worker")
+
+        def on_commit(conn: Any) -> None:
+            # Work this instance just promised is done at once, not at the next poll.
+            if conn.info.pop(outbox.ENQUEUED, False):
+                loop.call_soon_threadsafe(self._wake.set)
+
+        self._on_commit = on_commit
+        sqlalchemy.event.listen(self.runtime.db.engine, "commit", on_commit)
 
     async def stop(self) -> None:
+        if getattr(self, "_on_commit", None) is not None:
+            sqlalchemy.event.remove(self.runtime.db.engine, "commit", self._on_commit)
+            self._on_commit = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -36,6 +36,22 @@ def test_the_demo_links_a_bank_in_one_tap_and_lists_the_accounts(page, demo_serv
     assert page.locator(".transactions li").count() >= 10
     assert page.locator(".balance").first.inner_text().startswith("Balance £")  # money formatted for the language
     page.screenshot(path=artifacts / "demo-linked.png", full_page=True)
+    demo_server.run(demo_server.app.state.worker.run_due())  # the server's worker delivers the webhook
+    page.reload()
+    expect(page.get_by_text("token_request.processed")).to_be_visible()
+    page.get_by_role("link", name="Renew access").click()
+    expect(page.get_by_text("This renews access you gave before")).to_be_visible()
+    page.get_by_role("button", name="Allow", exact=True).click()
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("sandbox")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Confirm", exact=True).click()
+    expect(page.get_by_text("Your bank is linked.")).to_be_visible()
+    assert page.get_by_role("link", name="Renew access").count() == 1  # the renewed link replaced the old one
+    demo_server.run(demo_server.app.state.worker.run_due())
+    page.reload()
+    expect(page.get_by_text("token.cancelled")).to_be_visible()
+    page.screenshot(path=artifacts / "demo-renewed.png", full_page=True)
 
 
 def test_a_restart_keeps_one_demo_app(database_url, server_port, clock):

@@ -22,6 +22,7 @@ class Receiver:
         self.headers: list[dict] = []
         self.refused: list[str] = []  # why a delivery did not verify
         self.attempts = 0
+        self.on_event = None  # called with each verified event, as it arrives
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -33,7 +34,10 @@ class Receiver:
                     self.end_headers()
                     return
                 try:
-                    owner.received.append(Webhook(owner.secret).verify(body, dict(self.headers)))
+                    event = Webhook(owner.secret).verify(body, dict(self.headers))
+                    owner.received.append(event)
+                    if owner.on_event is not None:
+                        owner.on_event(event)
                     owner.headers.append({k.lower(): v for k, v in self.headers.items()})
                     self.send_response(204)
                 except WebhookVerificationError as problem:

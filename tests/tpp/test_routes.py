@@ -181,3 +181,47 @@ def test_the_csrf_cookie_is_secure_unless_the_tpps_own_public_url_is_loopback_ht
 def test_on_a_loopback_development_backend_the_cookie_works_over_plain_http(tpp_backend):
     started = httpx2.get(tpp_backend.url + "/bank-link/start", headers={"Host": "tpp.example"})
     assert started.status_code == 302 and "secure" not in started.headers["set-cookie"].lower()
+
+
+def test_the_webhooks_endpoint_verifies_and_hands_each_event_to_the_hook_once(server, register_app):
+    from webview_bridge.tpp import BridgeClient
+
+    port = free_port()
+    creds = register_app("tpp", redirect_urls=(f"http://127.0.0.1:{port}/bank-link/callback",))
+    heard = []
+    config = TppConfig(server_url=server.url, app_id=creds.app_id, app_secret=creds.app_secret,
+                       callback_secrets=[creds.callback_secret], redirect_url=f"http://127.0.0.1:{port}/bank-link/callback",
+                       on_event=lambda event, request: heard.append(event))
+    live = start_live_server(Starlette(routes=[Mount("/bank-link", app=tpp_app(config))]), port)
+    try:
+        with BridgeClient(server.url, creds.app_id, creds.app_secret) as client:
+            made = client.create_webhook(f"{live.url}/bank-link/webhooks")
+            config.webhook_secrets = [made.secret]
+            assert [w.id for w in client.get_webhooks()] == [made.id] and client.get_webhook(made.id).status == "active"
+            stored = client.store_token_request(resources=["ACCOUNTS"], redirect_url=config.redirect_url, ref_id="w",
+                                                csrf_token="c" * 20)
+            Customer(server.url).run(stored.url, decision="deny")
+            server.run(server.app.state.worker.run_due())
+            assert [e["type"] for e in heard] == ["token_request.rejected"]
+            event = client.get_events()[-1]
+            assert event.id == heard[0]["id"] and event.data == {"request_id": stored.token_request.id, "error": "access_denied"}
+            # The server retries with the same id: the hook hears it once.
+            from webview_bridge.store import outbox
+            from webview_bridge.store.events import DELIVER
+            with server.runtime.db.write() as conn:
+                outbox.enqueue(conn, server.runtime.clock, DELIVER, {"webhook_id": made.id, "event_id": event.id})
+            server.run(server.app.state.worker.run_due())
+            assert len(heard) == 1
+            forged = httpx2.post(f"{live.url}/bank-link/webhooks", content=b'{"id":"ev_x","type":"token.cancelled"}',
+                                 headers={"webhook-id": "ev_x", "webhook-timestamp": str(int(time.time())),
+                                          "webhook-signature": "v1,AAAA"})
+            assert forged.status_code == 400 and len(heard) == 1
+            client.delete_webhook(made.id)
+            assert client.get_webhooks() == []
+    finally:
+        live.stop()
+
+
+def test_a_renewal_from_start_needs_the_tpps_consent(tpp_backend, server):
+    refused = httpx2.get(f"{tpp_backend.url}/bank-link/start", params={"replaces_token_id": "tt_someone"})
+    assert refused.status_code == 403

@@ -20,6 +20,7 @@ from webview_bridge.store.database import Database
 from webview_bridge.store.schema import outbox
 
 LEASE = timedelta(minutes=2)
+ENQUEUED = "wvb_outbox_enqueued"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Task:
 def enqueue(conn: Connection, clock: Clock, topic: str, payload: dict[str, Any], *, ordering_key: str | None = None,
             due_at: datetime | None = None) -> None:
     now = clock.now()
+    conn.info[ENQUEUED] = True  # read at commit, to wake this instance's worker at once
     conn.execute(insert(outbox).values(topic=topic, ordering_key=ordering_key, payload=payload, created_at=now,
                                        due_at=due_at or now, attempts=0, last_error=None, done_at=None))
 

@@ -23,6 +23,7 @@ from webview_bridge.api.banks import BankList
 from webview_bridge.api.me import AppEnvelope, AppView
 from webview_bridge.api.token_requests import TokenRequestCreated, TokenRequestEnvelope, TokenRequestResult, TokenRequestView
 from webview_bridge.api.tokens import TokenEnvelope, TokenList, TokenView
+from webview_bridge.api.webhooks import EventList, EventView, WebhookCreated, WebhookCreatedView, WebhookEnvelope, WebhookList, WebhookView
 
 T = TypeVar("T")
 # Renew a little before the server would refuse the token.
@@ -151,6 +152,30 @@ class Operations:
                               json={"amount": {"currency": currency, "value": value}}, headers=_on_behalf_of(token_id)))
 
 
+    def create_webhook(self, url: str, events: list[str] | None = None) -> WebhookCreatedView:
+        """Register an endpoint; its `secret` is in this answer only (keep it to verify deliveries)."""
+        body: dict[str, Any] = {"url": url, **({"events": events} if events is not None else {})}
+        return self._run(Call("POST", "/webhooks", _model(WebhookCreated, lambda m: m.webhook), json=body))
+
+    def get_webhooks(self) -> list[WebhookView]:
+        return self._run(Call("GET", "/webhooks", _model(WebhookList, lambda m: m.webhooks)))
+
+    def get_webhook(self, webhook_id: str) -> WebhookView:
+        return self._run(Call("GET", f"/webhooks/{_segment(webhook_id)}", _model(WebhookEnvelope, lambda m: m.webhook)))
+
+    def enable_webhook(self, webhook_id: str) -> WebhookView:
+        """Turn an endpoint that was disabled after a day of failures back on."""
+        return self._run(Call("PUT", f"/webhooks/{_segment(webhook_id)}", _model(WebhookEnvelope, lambda m: m.webhook),
+                              json={"status": "active"}))
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        return self._run(Call("DELETE", f"/webhooks/{_segment(webhook_id)}", lambda _: None))
+
+    def get_events(self, after: str | None = None, limit: int | None = None) -> list[EventView]:
+        """The app's events of the last 30 days, oldest first, after the event `after` (to catch up)."""
+        return self._run(Call("GET", "/events", _model(EventList, lambda m: m.events), params=_query(after=after, limit=limit)))
+
+
 class TokenKeeper:
     """The backend access token and its refresh token; decides when to fetch, refresh or retry."""
 
@@ -203,6 +228,8 @@ def _json(response: httpx2.Response) -> Any:
 
 
 def read_answer(response: httpx2.Response, read: Callable[[Any], T]) -> T:
+    if response.status_code == 204:
+        return read(None)
     body = _json(response)
     if response.status_code >= 400:
         error = body.get("error") if isinstance(body, dict) else None

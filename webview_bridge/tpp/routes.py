@@ -9,6 +9,8 @@
                         cookie, single use), reads the result, tells `on_linked`, then 302s to
                         the app's return URL or shows a done page that emits EXIT.
 - GET {prefix}/status   the outcome, for an app whose flow finished outside its WebView.
+- POST {prefix}/webhooks verifies the server's webhooks (Standard Webhooks) and hands each event
+                        once to `on_event`.
 
 Single use is per request id, not per spelling of the state: a state can be written several ways
 (base64's spare bits) and the server signs a fresh one for the same outcome, and each of those
@@ -30,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from itsdangerous import BadSignature, SignatureExpired
+from standardwebhooks.webhooks import Webhook as StandardWebhook
+from standardwebhooks.webhooks import WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -59,6 +63,7 @@ class LinkResult:
     token_id: str | None
     error: str | None
     callback_state: str | None
+    replaces_token_id: str | None = None  # a renewal: this token was replaced by token_id
 
 
 class ReplayGuard(Protocol):
@@ -98,6 +103,13 @@ class TppConfig:
     max_age: int = DEFAULT_MAX_AGE
     replay_guard: ReplayGuard = field(default_factory=MemoryReplayGuard)
     client: AsyncBridgeClient | None = None
+    # {prefix}/webhooks: the secrets of the app's endpoints (any verifies) and the hook that hears
+    # each event once. Without secrets the endpoint does not exist.
+    webhook_secrets: Sequence[str] = ()
+    on_event: Callable[[dict[str, Any], Request], Awaitable[None] | None] | None = None
+    # May this visitor renew this token (re-consent, `{prefix}/start?replaces_token_id=`)? Only the
+    # TPP knows whose token it is; without this hook renewals are refused.
+    may_renew: Callable[[str, Request], bool] | None = None
 
     def bridge(self) -> AsyncBridgeClient:
         if self.client is None:
@@ -123,6 +135,11 @@ async def start(request: Request) -> Response:
               "csrf_token": csrf_token, **config.request_fields}
     if request.query_params.get("bank_id"):
         fields["bank_id"] = request.query_params["bank_id"]
+    renewed = request.query_params.get("replaces_token_id")
+    if renewed:
+        if config.may_renew is None or not config.may_renew(renewed, request):
+            return _problem(request, 403, N_("Could not start"), N_("This access cannot be renewed from here."))
+        fields["replaces_token_id"] = renewed
     try:
         created = await config.bridge().store_token_request(**fields)
     except BridgeError:
@@ -165,7 +182,7 @@ async def callback(request: Request) -> Response:
             return _problem(request, 502, N_("Could not confirm"), N_("The bank link service did not confirm the outcome."))
         if outcome.status != "PROCESSED" or outcome.token_id != token_id:
             return _problem(request, 400, N_("Invalid answer"), N_("The bank link service does not confirm this token."))
-    result = LinkResult(request_id, token_id, error, payload.get("callback_state"))
+    result = LinkResult(request_id, token_id, error, payload.get("callback_state"), payload.get("replaces_token_id"))
     if config.on_linked is not None:
         done = config.on_linked(result, request)
         if inspect.isawaitable(done):
@@ -195,6 +212,35 @@ async def status(request: Request) -> Response:
     return JSONResponse(outcome.model_dump(mode="json", exclude_none=True))
 
 
+# Retries of one event keep its id for up to a day: single use must outlast them.
+EVENT_REPLAY_SECONDS = 2 * 24 * 3600
+
+
+async def webhooks(request: Request) -> Response:
+    """POST {prefix}/webhooks: verify a delivery the Standard Webhooks way, hand each event to
+    `on_event` once (retries carry the same id), and answer 204 so the server stops retrying."""
+    config = _config(request)
+    if not config.webhook_secrets:
+        return Response(status_code=404)
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    event = None
+    for secret in config.webhook_secrets:
+        try:
+            event = StandardWebhook(secret).verify(body, headers)
+            break
+        except WebhookVerificationError:
+            continue
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+        return JSONResponse({"error": {"code": "invalid_signature", "message": "this delivery does not verify"}},
+                            status_code=400)
+    if config.replay_guard.first_use("event:" + event["id"], EVENT_REPLAY_SECONDS) and config.on_event is not None:
+        done = config.on_event(event, request)
+        if inspect.isawaitable(done):
+            await done
+    return Response(status_code=204)
+
+
 def tpp_app(config: TppConfig, templates_dir: Any = None, extra_routes: Sequence[Route] = ()) -> Starlette:
     """A small Starlette app to mount at any prefix of the TPP's own app."""
     app = Starlette(routes=[
@@ -202,6 +248,7 @@ def tpp_app(config: TppConfig, templates_dir: Any = None, extra_routes: Sequence
         Route("/start", start, methods=["GET"]),
         Route("/callback", callback, methods=["GET"]),
         Route("/status", status, methods=["GET"]),
+        Route("/webhooks", webhooks, methods=["POST"]),
     ])
     app.state.tpp_config = config
     app.state.templates = make_templates(templates_dir)
