@@ -27,7 +27,14 @@
   if (onLoad && onLoad !== "OPEN_EXTERNAL") {
     var data = {};
     try { data = JSON.parse(body.getAttribute("data-wvb-data") || "{}"); } catch (e) { data = {}; }
-    post(onLoad, data);
+    // The waiting page reloads itself: tell the host it is still waiting once, not on every reload.
+    var once = data.code === "still_waiting_for_bank" ? "wvb-told-" + requestId : null;
+    var told = false;
+    try { told = once !== null && w.sessionStorage.getItem(once) === "1"; } catch (e) { told = false; }
+    if (!told) {
+      post(onLoad, data);
+      try { if (once) w.sessionStorage.setItem(once, "1"); } catch (e) { /* storage off: tell again */ }
+    }
   }
 
   d.addEventListener("click", function (e) {
@@ -43,24 +50,29 @@
     post(event, {});
   });
 
-  // Bank search: case- and accent-insensitive, as the server's.
-  var input = d.getElementById("bank-search"), list = d.getElementById("banks");
-  if (!input || !list) return;
-  var select = d.getElementById("bank-country"), empty = d.getElementById("no-banks");
+  // Bank search: case- and accent-insensitive, as the server's, across every group of banks.
+  var input = d.getElementById("bank-search");
+  var items = d.querySelectorAll(".banks li");
+  if (!input || !items.length) return;
+  var select = d.getElementById("bank-country"), chip = d.getElementById("country-chip"), empty = d.getElementById("no-banks");
+  var sections = d.querySelectorAll("[data-group-section]");
   var hide = d.querySelectorAll("[data-js-hide]");
   for (var i = 0; i < hide.length; i++) hide[i].hidden = true;
+  var countryStyle = d.getElementById("country-style");  // the server's country rule: from here the filter below decides
+  if (countryStyle) countryStyle.parentNode.removeChild(countryStyle);
   function fold(s) { return s.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "").replace(/ł/g, "l").replace(/ø/g, "o"); }
-  var items = list.getElementsByTagName("li");
   function filter() {
     var q = fold(input.value.trim()), c = select ? select.value : "", shown = 0;
     for (var i = 0; i < items.length; i++) {
       var li = items[i], b = li.firstElementChild;
-      var match = (!q || fold(b.querySelector(".n").textContent).indexOf(q) >= 0 || fold(li.getAttribute("data-bic")).indexOf(q) >= 0)
+      var match = (!q || fold(b.querySelector(".n").firstChild.textContent).indexOf(q) >= 0 || fold(li.getAttribute("data-bic")).indexOf(q) >= 0)
         && (!c || (" " + li.getAttribute("data-c") + " ").indexOf(" " + c + " ") >= 0);
       li.hidden = !match;
       if (match) shown++;
     }
+    for (var j = 0; j < sections.length; j++) sections[j].hidden = !sections[j].querySelector("li:not([hidden])");
     if (empty) empty.hidden = shown > 0;
+    if (chip && select) chip.textContent = select.options[select.selectedIndex].text;
   }
   input.addEventListener("input", filter);
   if (select) select.addEventListener("change", filter);

@@ -75,7 +75,7 @@ def test_an_ordinary_token_still_meets_the_bank_login_but_puts_the_bank_first(pa
     token = client_token(bank, ttl_minutes=60)
     stored = tpp.store_request()
     open_with(page, f"{tpp.server.url}/app/request-token/{stored['id']}", token)
-    first_bank = page.locator("#banks button").first
+    first_bank = page.locator(".banks button").first
     expect(first_bank).to_have_accessible_name("Sandbox Bank")
     first_bank.click()
     page.get_by_role("button", name="Allow", exact=True).click()

@@ -96,6 +96,8 @@ class TokenRequestIn(StrictModel):
     trace_id: Annotated[str | None, NoCardNumber] = Field(None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
     replaces_token_id: str | None = Field(None, min_length=1, max_length=64,
                                           description="renew this token: same bank, no bank selection (re-consent)")
+    text_language: str | None = Field(None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                                      description="the language of the TPP's texts (BCP 47), so pages mark them")
 
     @field_validator("resources")
     @classmethod
@@ -138,6 +140,7 @@ class TokenRequestView(ResponseModel):
     receipt_requested: bool
     trace_id: str | None
     replaces_token_id: str | None = None
+    text_language: str | None = None
 
     @classmethod
     def of(cls, request: TokenRequest, now: Any) -> TokenRequestView:

@@ -42,6 +42,7 @@ class FlowState:
     bank_handle: str | None = None  # the connector's handle for the consent being authorised
     bank_url: str | None = None  # where the customer authorises it: shown only to the chooser
     finished_by: str | None = None  # the session that ended the flow, shown the way back
+    since: datetime | None = None  # when the flow last moved (e.g. the customer left for the bank)
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,14 @@ def covered_accounts(consent: Consent) -> tuple[str, ...]:
     if not ids:
         raise Invalid("no_account_covered", "the bank's consent covers no account")
     return ids
+
+
+# After this long away at an external bank, the page offers another bank or a way out.
+STILL_WAITING_AFTER = timedelta(seconds=45)
+
+
+def still_waiting(state: FlowState | None, now: datetime) -> bool:
+    return state is not None and state.since is not None and now - state.since >= STILL_WAITING_AFTER
 
 
 def may_see_way_back(request: TokenRequest, state: FlowState | None, session: str | None, now: datetime) -> bool:

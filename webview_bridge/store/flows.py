@@ -107,6 +107,7 @@ def _state(row: Any, keyring: Keyring, prefix: str = "") -> FlowState | None:
     return FlowState(
         request_id=col("request_id"), bank_id=col("bank_id"), chooser=col("session_hash"), bank_nonce=col("bank_nonce"),
         bank_handle=at_bank.get("handle"), bank_url=at_bank.get("url"), finished_by=col("finished_session_hash"),
+        since=col("updated_at"),
     )
 
 

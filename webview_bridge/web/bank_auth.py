@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from webview_bridge.banks.directory import Bank
+from webview_bridge.domain.consent import still_waiting
 from webview_bridge.domain.errors import Refused
 from webview_bridge.runtime import BANK_CALLBACK
 from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint, unknown_request
@@ -23,12 +24,38 @@ async def external(request: Request) -> Response:
         bank, url = flow.runtime.consent.at_bank(flow.state, flow.visitor())
     except Refused as refusal:
         return flow.refused(refusal)
-    return external_page(flow, bank, url)
+    return external_page(flow, bank, url, waiting=still_waiting(flow.state, flow.runtime.clock.now()))
 
 
-def external_page(flow: FlowPage, bank: Bank, url: str) -> Response:
-    return flow.render("bank_external.html", {"bank": bank, "bank_url": url, "logo_css": logo_css([bank]),
-                                              "event": "OPEN_EXTERNAL", "event_data": {"url": url, "bank_id": bank.id}})
+# While the customer is away in the bank's app, the page looks again this often (no JavaScript
+# needed): once the flow has finished elsewhere, it shows how it ended.
+REFRESH_SECONDS = 10
+
+
+def external_page(flow: FlowPage, bank: Bank, url: str, waiting: bool = False) -> Response:
+    """"Continue in your bank's app"; after a while, "still waiting" with another bank or a way out,
+    told to the host as ERROR (code still_waiting_for_bank) so an app can act on it."""
+    event, data = ("ERROR", {"code": "still_waiting_for_bank", "url": url}) if waiting else \
+        ("OPEN_EXTERNAL", {"url": url, "bank_id": bank.id})
+    return flow.render("bank_external.html", {
+        "bank": bank, "bank_url": url, "logo_css": logo_css([bank]), "event": event, "event_data": data,
+        "waiting": waiting, "refresh_seconds": REFRESH_SECONDS if flow.preview_scheme is None else None,
+        "csrf": flow.csrf(), "can_choose_again": flow.token_request.bank_id is None,
+    })
+
+
+@page_endpoint
+async def resume(request: Request) -> Response:
+    """GET /app/resume/{request_id}: an app killed mid-flow reopens it where it stood (same session
+    rules: only the session that chose a bank goes on past the selection)."""
+    flow = await open_flow(request, request.path_params["request_id"])
+    state = flow.state
+    if state is None or state.bank_id is None or state.chooser != flow.visitor().session:
+        return flow.redirect(flow.url())
+    if state.bank_nonce is not None and state.bank_url is not None:
+        bank = flow.runtime.banks.get(state.bank_id)
+        return flow.redirect(flow.url("/bank-auth") if bank is not None and bank.requires_external_auth else state.bank_url)
+    return flow.redirect(flow.url("/consent"))
 
 
 @page_endpoint
@@ -51,5 +78,6 @@ async def callback(request: Request) -> Response:
 
 routes = [
     Route("/app/request-token/{request_id}/bank-auth", external, methods=["GET"]),
+    Route("/app/resume/{request_id}", resume, methods=["GET"]),
     Route(BANK_CALLBACK, callback, methods=["GET"]),
 ]

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from webview_bridge.banks.directory import Bank, BankQuery
 from webview_bridge.domain.consent import offered
 from webview_bridge.domain.errors import Invalid
+from webview_bridge.i18n import N_
 from webview_bridge.web.activation import needs_activation
 from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint
 from webview_bridge.web.handoff import take_client_token
@@ -17,8 +18,8 @@ from webview_bridge.web.session import check_csrf
 from webview_bridge.web.templating import logo_css, page_language
 
 
-def offered_banks(flow: FlowPage, first: str | None = None) -> list[Bank]:
-    """The banks this request can use; the customer's own bank (known from a client token) first."""
+def offered_banks(flow: FlowPage) -> list[Bank]:
+    """The banks this request can use, by name."""
     request = flow.token_request
     key = (tuple(request.details.get("countries") or ()), tuple(request.resources))
     cache: dict = flow.request.app.state.offered
@@ -27,41 +28,76 @@ def offered_banks(flow: FlowPage, first: str | None = None) -> list[Bank]:
         if len(cache) > 256:
             cache.clear()
         banks = cache[key] = tuple(b for b in flow.runtime.directory.find(BankQuery()).banks if offered(request, b))
-    return sorted(banks, key=lambda b: b.id != first) if first else list(banks)
+    return list(banks)
 
 
-def selection(flow: FlowPage, search: str, country: str, status: int = 200, first: str | None = None,
+# A page language's most likely country, when the browser names none (its region wins). English
+# and Arabic are spoken in too many countries to guess one.
+LIKELY_COUNTRY = {"de": "DE", "fr": "FR", "es": "ES", "it": "IT", "nl": "NL", "pl": "PL", "pt": "PT", "sv": "SE",
+                  "da": "DK", "fi": "FI", "cs": "CZ"}
+YOUR_BANK, POPULAR, ALL = N_("Your bank"), N_("Popular banks"), N_("All banks")
+CHOICE_PROBLEMS = {
+    "bank_unavailable": N_("That bank is under maintenance. Choose another bank."),
+    "bank_not_allowed": N_("This request is for another bank."),
+    "unknown_bank": N_("Choose a bank from the list."),
+}
+
+
+def likely_country(request: Request, offered_countries: list[str]) -> str:
+    """?country=, else the region of the browser's language (en-IE → IE), else the page language's usual country."""
+    given = request.query_params.get("country")
+    if given is not None:
+        return given.upper()
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip()
+        if "-" in tag and tag.split("-")[0].lower() == page_language(request).code:
+            region = tag.split("-")[-1].upper()
+            if region in offered_countries:
+                return region
+    guess = LIKELY_COUNTRY.get(page_language(request).code, "")
+    return guess if guess in offered_countries else ""
+
+
+def selection(flow: FlowPage, search: str, country: str | None = None, status: int = 200, first: str | None = None,
               problem: str | None = None) -> Response:
-    offers = offered_banks(flow, first)
+    offers = offered_banks(flow)
     names = page_language(flow.request).country_names
     countries = sorted({c for b in offers for c in b.countries}, key=lambda c: names.get(c, c))
-    shown = offers
-    if country in countries:
-        shown = [b for b in shown if country in b.countries]
-    else:
+    if country is None:
+        country = likely_country(flow.request, countries)
+    if country not in countries:
         country = ""
+    shown = offers
     if search:
         matching = {b.id for b in flow.runtime.directory.find(BankQuery(search=search[:100]), tuple(shown)).banks}
         shown = [b for b in shown if b.id in matching]
-    bank_list, bank_css = rendered_bank_list(flow.request, tuple(shown))
+    # Every bank the request can use is on the page; the country is a style rule, so changing it
+    # needs no round trip (and the rule holds without JavaScript).
+    in_country = {b.id for b in shown if not country or country in b.countries}
+    own = [b for b in shown if b.id == first]
+    popular = [b for b in shown if b.popular and b.id != first] if not search else []
+    rest = [b for b in shown if b not in own and b not in popular]
+    groups = [{"title": title, "html": rendered_bank_list(flow.request, tuple(banks)),
+               "visible": any(b.id in in_country for b in banks)}
+              for title, banks in ((YOUR_BANK, own), (POPULAR, popular), (ALL, rest)) if banks]
+    country_css = f'.banks li:not([data-c~="{country}"]){{display:none}}' if country else ""
     return flow.render("bank_select.html", {
-        "banks": shown, "bank_list": bank_list, "logo_css": bank_css, "countries": countries, "country": country,
-        "search": search, "csrf": flow.csrf(), "event": "OPEN", "problem": problem,
+        "shown": bool(in_country), "groups": groups, "logo_css": logo_css(shown), "country_css": country_css,
+        "countries": countries, "country": country, "search": search, "csrf": flow.csrf(), "event": "OPEN",
+        "problem": problem,
     }, status=status)
 
 
-def rendered_bank_list(request: Request, banks: tuple[Bank, ...]) -> tuple[Markup, Markup]:
-    """The bank buttons and their logo colours, rendered once per set of banks (a dozen sets in practice)."""
-    cache: dict[tuple[str, ...], tuple[Markup, Markup]] = request.app.state.fragments
+def rendered_bank_list(request: Request, banks: tuple[Bank, ...]) -> Markup:
+    """A group of bank buttons, rendered once per set of banks and language (a few dozen sets in practice)."""
+    cache: dict[tuple[str, ...], Markup] = request.app.state.fragments
     speaks = page_language(request)
     key = (speaks.code, *(b.id for b in banks))
     if key not in cache:
         env = request.app.state.templates.env
-        html = Markup(env.get_template("_bank_list.html").render(banks=banks, _=speaks.gettext))
-        css = logo_css(banks)
         if len(cache) > 256:
             cache.clear()
-        cache[key] = (html, css)
+        cache[key] = Markup(env.get_template("_bank_list.html").render(banks=banks, _=speaks.gettext))
     return cache[key]
 
 
@@ -72,7 +108,8 @@ async def _choose(flow: FlowPage, bank_id: str) -> Response:
         preset = flow.runtime.banks.get(flow.token_request.bank_id or "")
         if preset is not None and refusal.code == "bank_unavailable":
             return flow.bank_down_page(preset)
-        return selection(flow, "", "", status=400, problem=refusal.message)
+        return selection(flow, "", "", status=400, problem=page_language(flow.request).gettext(
+            CHOICE_PROBLEMS.get(refusal.code, CHOICE_PROBLEMS["unknown_bank"])))
     return await flow.respond(outcome)
 
 
@@ -86,9 +123,7 @@ async def entry(request: Request) -> Response:
         return flow.redirect(flow.url("/activation"))
     if flow.token_request.bank_id:
         return await _choose(flow, flow.token_request.bank_id)
-    own_bank = flow.page.issuing_bank_id
-    return selection(flow, request.query_params.get("search", "").strip(),
-                     request.query_params.get("country", "").upper(), first=own_bank)
+    return selection(flow, request.query_params.get("search", "").strip(), first=flow.page.issuing_bank_id)
 
 
 @page_endpoint

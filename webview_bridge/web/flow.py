@@ -22,7 +22,8 @@ from webview_bridge.errors import STATUS
 from webview_bridge.runtime import Runtime
 from webview_bridge.store import flows
 from webview_bridge.web.session import csrf_token, current_session, issue_session, remember_session, session_hash
-from webview_bridge.web.templating import render
+from webview_bridge.store import tokens as token_store
+from webview_bridge.web.templating import page_language, render
 
 # What the customer is shown for a refusal from the flow's rules, by its code.
 _REFUSAL_PAGES = {"choose_bank_first": "choose_first", "bank_return_used": "stale", "strong_auth_used": "stale"}
@@ -96,7 +97,8 @@ class FlowPage:
     def render(self, name: str, context: dict[str, Any], status: int = 200) -> Response:
         base = {"flow": self, "rq": self.token_request, "who": self.who_asks, "request_id": self.token_request.id,
                 "theme_css": theme_css(self.theme, self.preview_scheme) if self.preview_scheme else theme_css(self.theme),
-                "consent_text": self.theme.consent_text if self.theme else None}
+                "consent_text": self.theme.consent_text if self.theme else None,
+                "tpp_lang": self.token_request.details.get("text_language")}
         response = render(self.request, name, {**base, **context}, status=status, embed_origin=self.tpp.embed_origin)
         return remember_session(self.request, response)
 
@@ -116,15 +118,36 @@ class FlowPage:
         if isinstance(outcome, flow_rules.BackToTpp):
             return self.redirect(outcome.url)
         if isinstance(outcome, flow_rules.Finished):
-            return self.finished(outcome)
+            return await self.finished_page(outcome)
         if isinstance(outcome, flow_rules.BankDown):
             return self.bank_down(outcome)
         raise TypeError(f"no response for {outcome!r}")
 
-    def finished(self, outcome: flow_rules.Finished) -> Response:
+    async def finished_page(self, outcome: flow_rules.Finished) -> Response:
+        """The end screen; to the session that shared, what it shared (how many accounts, until when)."""
+        shared = None
+        if outcome.status == "PROCESSED" and outcome.way_back and self.token_request.token_id:
+            token = await self.runtime.db.run(token_store.get, self.runtime.db, self.token_request.token_id)
+            if token is not None:
+                shared = (len(token.account_ids), token.expires_at)
+        return self.finished(outcome, shared)
+
+    def finished(self, outcome: flow_rules.Finished, shared: tuple[int, Any] | None = None) -> Response:
         expired = outcome.status == "EXPIRED"
-        return self.render("ending.html", {"kind": "expired" if expired else "used", "back_url": outcome.way_back,
-                                           "event": "ERROR" if expired else "EXIT"}, status=410 if expired else 409)
+        if expired:
+            kind = "expired"
+        elif outcome.way_back:
+            kind = "shared" if outcome.status == "PROCESSED" else "not_shared"
+        else:
+            kind = "used"
+        context: dict[str, Any] = {"kind": kind, "back_url": outcome.way_back, "event": "ERROR" if expired else "EXIT"}
+        if shared is not None:
+            speaks = page_language(self.request)
+            count, until = shared
+            context["shared_sentence"] = speaks.ngettext(
+                "You shared %(num)d account until %(date)s.", "You shared %(num)d accounts until %(date)s.", count,
+                date=speaks.format_date(until))
+        return self.render("ending.html", context, status=410 if expired else 409)
 
     def bank_down(self, outcome: flow_rules.BankDown) -> Response:
         return self.render("bank_unavailable.html", {
@@ -172,7 +195,7 @@ async def open_flow(request: Request, request_id: str, *, pending: bool = True, 
     if pending and flow.status != "PENDING":
         if not page.session_known and not issue:
             await issue_session(request)
-        raise PageEnd(flow.finished(await runtime.consent.ending(page.request, page.state, flow.visitor().session)))
+        raise PageEnd(await flow.finished_page(await runtime.consent.ending(page.request, page.state, flow.visitor().session)))
     return flow
 
 

@@ -91,11 +91,17 @@ class Language:
                 parts.append("•••• " + digits[-4:])
         return " · ".join(parts)
 
+    def lang_attr(self, text_language: str | None) -> Markup:
+        """` lang="…"` for text in another language than the page's (screen readers switch voice)."""
+        if not text_language or text_language.split("-")[0] == self.code:
+            return Markup("")
+        return Markup(' lang="%s"') % text_language
+
     def context(self) -> dict[str, Any]:
         return {"lang": self.code, "text_direction": i18n.direction(self.code), "_": self.gettext,
                 "gettext": self.gettext, "ngettext": self.ngettext, "format_date": self.format_date,
                 "format_money": self.format_money,
-                "country_names": self.country_names, "account_line": self.account_line}
+                "country_names": self.country_names, "account_line": self.account_line, "lang_attr": self.lang_attr}
 
 
 @cache

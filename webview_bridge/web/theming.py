@@ -53,13 +53,18 @@ def _bank(flow: FlowPage, bank_id: str):
 
 
 screen("bank_select")(lambda flow: selection(flow, "", ""))
+screen("bank_select_country")(lambda flow: selection(flow, "", "DE"))
 screen("consent")(lambda flow: _screen(flow, flow_rules.ConsentScreen(_bank(flow, "sandbox"), None)))
 screen("consent_trusted")(lambda flow: _screen(flow, flow_rules.ConsentScreen(_bank(flow, "sandbox"), _SAMPLE_ACCOUNTS)))
 screen("bank_external")(lambda flow: external_page(flow, _bank(flow, "nordlicht"), "#"))
+screen("bank_external_waiting")(lambda flow: external_page(flow, _bank(flow, "nordlicht"), "#", waiting=True))
 screen("bank_unavailable")(lambda flow: flow.bank_down_page(_bank(flow, "citta-eterna")))
 screen("activation")(lambda flow: activation_page(flow, SimpleNamespace(name="Sandbox Bank app"), _bank(flow, "sandbox")))
 screen("expired")(lambda flow: flow.finished(flow_rules.Finished("EXPIRED", "#")))
-screen("used")(lambda flow: flow.finished(flow_rules.Finished("PROCESSED", "#")))
+screen("shared")(lambda flow: flow.finished(flow_rules.Finished("PROCESSED", "#"),
+                                            (2, flow.runtime.clock.now() + timedelta(days=90))))
+screen("not_shared")(lambda flow: flow.finished(flow_rules.Finished("REJECTED", "#")))
+screen("used")(lambda flow: flow.finished(flow_rules.Finished("PROCESSED", None)))
 screen("stale")(lambda flow: flow.refused(Conflict("bank_return_used", "")))
 screen("choose_first")(lambda flow: flow.refused(NotAllowed("choose_bank_first", "")))
 screen("unknown")(lambda flow: flow.render("ending.html", UNKNOWN, status=404))
