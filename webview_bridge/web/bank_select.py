@@ -80,7 +80,7 @@ def selection(flow: FlowPage, search: str, country: str | None = None, status: i
     groups = [{"title": title, "html": rendered_bank_list(flow.request, tuple(banks)),
                "visible": any(b.id in in_country for b in banks)}
               for title, banks in ((YOUR_BANK, own), (POPULAR, popular), (ALL, rest)) if banks]
-    country_css = f'.banks li:not([data-c~="{country}"]){{display:none}}' if country else ""
+    country_css = Markup(f'.banks li:not([data-c~="{country}"]){{display:none}}') if country else ""  # a checked code
     return flow.render("bank_select.html", {
         "shown": bool(in_country), "groups": groups, "logo_css": logo_css(shown), "country_css": country_css,
         "countries": countries, "country": country, "search": search, "csrf": flow.csrf(), "event": "OPEN",
