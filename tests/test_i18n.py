@@ -37,7 +37,7 @@ def test_plural_forms_follow_each_languages_rules():
 
 
 def test_money_is_formatted_for_the_language():
-    from webview_bridge.web.templating import language
+    from webview_bridge.rendering import language
 
     assert language("en").format_money("6853.84", "GBP") == "£6,853.84"
     assert language("de").format_money("6853.84", "GBP") == "6.853,84\xa0£"

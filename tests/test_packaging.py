@@ -54,3 +54,25 @@ def test_the_wheel_carries_templates_and_static_files_and_serves_pages(tmp_path)
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_tpp_can_install_the_client_alone(tmp_path):
+    """The wheel's plain requirements are the client's; the server's come only with the `server` extra."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("webview_bridge-*.whl")
+    metadata = next(n for n in zipfile.ZipFile(wheel).namelist() if n.endswith("METADATA"))
+    requires = [line.split(":", 1)[1].strip() for line in zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
+                if line.startswith("Requires-Dist:")]
+    import re
+
+    def name(requirement: str) -> str:
+        return re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower()
+
+    plain = {name(r) for r in requires if "extra ==" not in r}
+    server_marker = re.compile(r"extra == [\"']server[\"']")
+    assert plain == {"starlette", "jinja2", "babel", "itsdangerous", "pydantic", "httpx2", "standardwebhooks"}
+    server_only = {name(r) for r in requires if server_marker.search(r)}
+    assert {"sqlalchemy", "alembic", "authlib", "uvicorn", "psycopg"} <= server_only

@@ -30,7 +30,7 @@ from webview_bridge.web import grants as grants_page
 from webview_bridge.sandbox_bank import SandboxConfig, sandbox_bank_app
 from webview_bridge.store import bank_statuses
 from webview_bridge.worker import Worker
-from webview_bridge.web.templating import is_page_path, make_templates, render
+from webview_bridge.rendering import is_page_path, make_templates, render
 
 
 

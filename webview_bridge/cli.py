@@ -11,13 +11,18 @@ from typing import Any, NoReturn
 
 from webview_bridge import __version__
 from webview_bridge.domain.apps import ROLE_CHOICES, validate_app_name, validate_embed_origin, validate_redirect_url
-from webview_bridge.banks.directory import DirectoryError
-from webview_bridge.clock import SystemClock
-from webview_bridge.runtime import Runtime
-from webview_bridge.settings import Settings, SettingsError, settings_from_env
-from webview_bridge.store import apps as app_store
-from webview_bridge.store import server_keys
-from webview_bridge.store.database import Database, DatabaseError
+
+try:  # the server is an extra: a TPP that installed only the client gets a sentence, not a traceback
+    from webview_bridge.banks.directory import DirectoryError
+    from webview_bridge.clock import SystemClock
+    from webview_bridge.runtime import Runtime
+    from webview_bridge.settings import Settings, SettingsError, settings_from_env
+    from webview_bridge.store import apps as app_store
+    from webview_bridge.store import server_keys
+    from webview_bridge.store.database import Database, DatabaseError
+except ModuleNotFoundError as missing:  # pragma: no cover - only without the server extra
+    sys.exit(f"webview-bridge: error: the server needs its own packages: pip install 'webview-bridge[server]' "
+             f"({missing.name} is missing)")
 
 
 class CliError(Exception):

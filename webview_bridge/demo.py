@@ -19,7 +19,7 @@ from webview_bridge.runtime import Runtime
 from webview_bridge.store import apps as app_store
 from webview_bridge.store import webhooks as webhook_store
 from webview_bridge.tpp import BridgeError, LinkResult, TppConfig, tpp_app
-from webview_bridge.web.templating import render
+from webview_bridge.rendering import render
 
 DEMO_NAME = "webview-bridge demo TPP"
 DEMO_COOKIE = "wvb_demo"

@@ -3,7 +3,6 @@ library (any Standard Webhooks verifier would do), and can be told to fail."""
 
 from __future__ import annotations
 
-import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 

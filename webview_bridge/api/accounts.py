@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from webview_bridge.wire import AccountEnvelope, AccountList, AccountView, BalanceEnvelope, BalanceView, FundsConfirmation, FundsConfirmationIn, StandingOrderList, StandingOrderView, TransactionEnvelope, TransactionPage, TransactionView, TransferDestinationList, TransferDestinationView
 from webview_bridge.api.auth import require_app
-from webview_bridge.api.models import Money, MoneyIn, Timestamp
-from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query
+from webview_bridge.wire import Money
+from webview_bridge.api.operations import ApiRoute, Operation, json_response, parse_body, parse_query
 from webview_bridge.banks import model as bank
 from webview_bridge.banks.directory import Bank
 from webview_bridge.banks.model import AccountUnknown, BankRateLimited, BankUnavailable, ConsentEnded
@@ -32,99 +33,6 @@ T = TypeVar("T")
 
 def _money(money: bank.Money) -> Money:
     return Money(**money.as_json())
-
-
-class AccountView(ResponseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str
-    name: str
-    type: str
-    currency: str
-    bank_id: str
-    account_details: dict[str, Any] | None = None
-
-    @classmethod
-    def of(cls, account: bank.Account) -> AccountView:
-        details = None
-        if account.details is not None:
-            details = {**account.details.__dict__}
-        return cls(id=account.id, name=account.name, type=account.type, currency=account.currency,
-                   bank_id=account.bank_id, account_details=details)
-
-
-class AccountList(ResponseModel):
-    accounts: list[AccountView]
-
-
-class AccountEnvelope(ResponseModel):
-    account: AccountView
-
-
-class BalanceView(ResponseModel):
-    account_id: str
-    current: Money
-    available: Money
-    updated_at: Timestamp
-
-
-class BalanceEnvelope(ResponseModel):
-    balance: BalanceView
-
-
-class TransactionView(ResponseModel):
-    id: str
-    type: str
-    status: str
-    amount: Money
-    description: str
-    booked_at: Timestamp
-
-    @classmethod
-    def of(cls, tx: bank.Transaction) -> TransactionView:
-        return cls(id=tx.id, type=tx.type, status=tx.status, amount=_money(tx.amount),
-                   description=tx.description, booked_at=tx.booked_at)
-
-
-class TransactionPage(ResponseModel):
-    transactions: list[TransactionView]
-    offset: str | None = Field(description="cursor for the next page; null on the last page")
-
-
-class TransactionEnvelope(ResponseModel):
-    transaction: TransactionView
-
-
-class StandingOrderView(ResponseModel):
-    id: str
-    amount: Money
-    frequency: str
-    next_payment_date: date
-    creditor_name: str
-    creditor_identifier: dict[str, Any]
-    reference: str
-    status: str
-
-
-class StandingOrderList(ResponseModel):
-    standing_orders: list[StandingOrderView]
-
-
-class TransferDestinationView(ResponseModel):
-    type: str
-    identifiers: dict[str, str]
-    name: str | None = None
-
-
-class TransferDestinationList(ResponseModel):
-    transfer_destinations: list[TransferDestinationView]
-
-
-class FundsConfirmationIn(StrictModel):
-    amount: MoneyIn
-
-
-class FundsConfirmation(ResponseModel):
-    funds_available: bool
 
 
 class TransactionsQuery(BaseModel):
@@ -143,6 +51,19 @@ class Redeemed:
     token: Token
     bank: Bank
     grant: Grant
+
+
+def account_view(account: bank.Account) -> AccountView:
+    details = None
+    if account.details is not None:
+        details = {**account.details.__dict__}
+    return AccountView(id=account.id, name=account.name, type=account.type, currency=account.currency,
+               bank_id=account.bank_id, account_details=details)
+
+
+def transaction_view(tx: bank.Transaction) -> TransactionView:
+    return TransactionView(id=tx.id, type=tx.type, status=tx.status, amount=_money(tx.amount),
+               description=tx.description, booked_at=tx.booked_at)
 
 
 async def _redeem(request: Request, resource: str) -> Redeemed:
@@ -196,7 +117,7 @@ async def list_accounts(request: Request) -> JSONResponse:
     redeemed = await _redeem(request, "ACCOUNTS")
     accounts = await _ask_bank(redeemed, redeemed.runtime.banks.accounts(redeemed.grant))
     granted = [a for a in accounts if a.id in redeemed.token.account_ids]
-    return json_response(AccountList(accounts=[AccountView.of(a) for a in granted]))
+    return json_response(AccountList(accounts=[account_view(a) for a in granted]))
 
 
 async def get_account(request: Request) -> JSONResponse:
@@ -204,7 +125,7 @@ async def get_account(request: Request) -> JSONResponse:
     accounts = await _ask_bank(redeemed, redeemed.runtime.banks.accounts(redeemed.grant))
     for account in accounts:
         if account.id == account_id:
-            return json_response(AccountEnvelope(account=AccountView.of(account)))
+            return json_response(AccountEnvelope(account=account_view(account)))
     raise ApiError(404, "account_not_found", "the bank no longer has this account")
 
 
@@ -244,7 +165,7 @@ async def list_transactions(request: Request) -> JSONResponse:
         history = [t for t in history if t.booked_at.date() <= query.end_date]
     shown = page(history, after, query.limit)
     next_cursor = _cursor(runtime, redeemed.token.id, shown.next_after) if shown.next_after else None
-    return json_response(TransactionPage(transactions=[TransactionView.of(t) for t in shown.transactions],
+    return json_response(TransactionPage(transactions=[transaction_view(t) for t in shown.transactions],
                                          offset=next_cursor))
 
 
@@ -263,7 +184,7 @@ async def get_transaction(request: Request) -> JSONResponse:
         found = next((t for t in history if t.id == transaction_id), None)
         if found is None:
             raise ApiError(404, "transaction_not_found", "no such transaction on this account")
-    return json_response(TransactionEnvelope(transaction=TransactionView.of(found)))
+    return json_response(TransactionEnvelope(transaction=transaction_view(found)))
 
 
 async def list_standing_orders(request: Request) -> JSONResponse:

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from webview_bridge.api.models import Paging
-from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, json_response, parse_query
+from webview_bridge.wire import BankList, BankView
+from webview_bridge.wire import Paging
+from webview_bridge.api.operations import ApiRoute, Operation, json_response, parse_query
 from webview_bridge.banks.directory import FEATURES, Bank, BankQuery
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -45,33 +46,12 @@ class BanksQuery(BaseModel):
         return value
 
 
-class BankView(ResponseModel):
-    id: str
-    name: str
-    bic: str
-    countries: list[str]
-    logo_uri: str
-    status: Literal["available", "maintenance"]
-    supports_account_details_api: bool
-    supports_balance: bool
-    supports_transactions_date_filter: bool
-    supports_standing_order: bool
-    supports_funds_confirmation: bool
-    supports_information: bool
-    requires_external_auth: bool
-
-    @classmethod
-    def of(cls, bank: Bank) -> BankView:
-        return cls(
-            id=bank.id, name=bank.name, bic=bank.bic, countries=list(bank.countries), logo_uri=bank.logo_uri,
-            status=bank.status, supports_information=bank.supports_information,
-            **{feature: getattr(bank, feature) for feature in FEATURES},
-        )
-
-
-class BankList(ResponseModel):
-    banks: list[BankView]
-    paging: Paging
+def bank_view(bank: Bank) -> BankView:
+    return BankView(
+        id=bank.id, name=bank.name, bic=bank.bic, countries=list(bank.countries), logo_uri=bank.logo_uri,
+        status=bank.status, supports_information=bank.supports_information,
+        **{feature: getattr(bank, feature) for feature in FEATURES},
+    )
 
 
 async def list_banks(request: Request) -> JSONResponse:
@@ -86,7 +66,7 @@ async def list_banks(request: Request) -> JSONResponse:
         per_page=query.per_page,
     ))
     return json_response(BankList(
-        banks=[BankView.of(b) for b in found.banks],
+        banks=[bank_view(b) for b in found.banks],
         paging=Paging(page=found.page, per_page=found.per_page, page_count=found.page_count, total_count=found.total_count),
     ))
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from webview_bridge.api.auth import bearer_token, require_app
-from webview_bridge.api.models import Timestamp
+from webview_bridge.wire import Timestamp
 from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body
 from webview_bridge.clock import rfc3339
 from webview_bridge.domain.apps import App

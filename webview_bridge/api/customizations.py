@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from webview_bridge.api.auth import require_app
-from webview_bridge.api.models import Timestamp
+from webview_bridge.wire import Timestamp
 from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body
 from webview_bridge.api.token_requests import NoCardNumber
 from webview_bridge.domain.customizations import Customization, check_contrast, decode_logo, DARK, LIGHT

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from webview_bridge.api.auth import require_app
-from webview_bridge.api.models import Timestamp
+from webview_bridge.wire import Timestamp
 from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, json_response
-from webview_bridge.api.tokens import TokenEnvelope, TokenView
+from webview_bridge.api.tokens import token_view
+from webview_bridge.wire import TokenEnvelope
 from webview_bridge.domain.tokens import belongs_to_customer
 from webview_bridge.errors import not_found
 from webview_bridge.store import customers as customer_store
@@ -76,7 +77,7 @@ async def cancel_grant(request: Request) -> JSONResponse:
         raise not_found("token", "token_not_found")
     cancelled = await runtime.db.run(token_store.cancel, runtime.db, runtime.clock, token.id)
     request.app.state.worker.wake()
-    return json_response(TokenEnvelope(token=TokenView.of(cancelled, runtime.clock.now())))
+    return json_response(TokenEnvelope(token=token_view(cancelled, runtime.clock.now())))
 
 
 routes = [

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from webview_bridge.wire import AppEnvelope, AppView
 from webview_bridge.api.auth import require_app
-from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, json_response
-
-
-class AppView(ResponseModel):
-    id: str
-    name: str
-    roles: list[str]
-    scope: list[str]
-    redirect_urls: list[str]
-    bank_id: str | None
-    created_at: datetime
-
-
-class AppEnvelope(ResponseModel):
-    app: AppView
+from webview_bridge.api.operations import ApiRoute, Operation, json_response
 
 
 async def me(request: Request) -> JSONResponse:

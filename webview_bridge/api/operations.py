@@ -7,24 +7,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from webview_bridge.errors import ApiError, from_validation_error
+from webview_bridge.wire import ResponseModel, StrictModel  # noqa: F401 - the API's models build on these
 
 T = TypeVar("T")
-
-
-class StrictModel(BaseModel):
-    """Request bodies: strict types, unknown fields refused (PROTOCOL §1)."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-
-class ResponseModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 @dataclass(frozen=True)

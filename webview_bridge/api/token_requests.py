@@ -11,10 +11,10 @@ from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from webview_bridge.wire import Resource, TokenRequestCreated, TokenRequestEnvelope, TokenRequestResult, TokenRequestView
 from webview_bridge.api.auth import owned_by, require_app
-from webview_bridge.api.models import Timestamp
 from webview_bridge.api.operations import (
-    ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query,
+    ApiRoute, Operation, StrictModel, json_response, parse_body, parse_query,
 )
 from webview_bridge.domain.token_requests import (
     RESOURCES, TokenRequest, check_context, check_repeated_description, check_replacement,
@@ -25,7 +25,6 @@ from webview_bridge.store import customizations as customization_store
 from webview_bridge.store import token_requests as request_store
 from webview_bridge.store import tokens as token_store
 
-Resource = Literal["ACCOUNTS", "BALANCES", "TRANSACTIONS", "TRANSFER_DESTINATIONS", "FUNDS_CONFIRMATIONS", "STANDING_ORDERS"]
 assert set(Resource.__args__) == set(RESOURCES)  # type: ignore[attr-defined]
 
 REF_ID = r"^[A-Za-z0-9._-]{1,64}$"
@@ -120,55 +119,15 @@ class TokenRequestIn(StrictModel):
         return value
 
 
-class TokenRequestView(ResponseModel):
-    id: str
-    status: Literal["PENDING", "PROCESSED", "REJECTED", "EXPIRED"]
-    created_at: Timestamp
-    expires_at: Timestamp
-    csrf_token_hash: str
-    resources: list[Resource]
-    redirect_url: str
-    ref_id: str
-    description: str
-    callback_state: str | None
-    bank_id: str | None
-    from_alias: dict[str, str] | None
-    customization_id: str | None
-    token_expiration_days: int
-    acting_as: dict[str, str | None] | None
-    countries: list[str] | None
-    receipt_requested: bool
-    trace_id: str | None
-    replaces_token_id: str | None = None
-    text_language: str | None = None
-
-    @classmethod
-    def of(cls, request: TokenRequest, now: Any) -> TokenRequestView:
-        return cls(
-            id=request.id, status=request.status_at(now), created_at=request.created_at, expires_at=request.expires_at,
-            csrf_token_hash=request.csrf_token_hash, **request.details,
-        )
-
-
-class TokenRequestEnvelope(ResponseModel):
-    token_request: TokenRequestView
-
-
-class TokenRequestCreated(ResponseModel):
-    token_request: TokenRequestView
-    url: str
-
-
-class TokenRequestResult(ResponseModel):
-    request_id: str
-    status: Literal["PENDING", "PROCESSED", "REJECTED", "EXPIRED"]
-    token_id: str | None = None
-    error: str | None = None
-    replaces_token_id: str | None = None
-
-
 class ResultQuery(StrictModel):
     description: str | None = Field(None, max_length=255)
+
+
+def token_request_view(request: TokenRequest, now: Any) -> TokenRequestView:
+    return TokenRequestView(
+        id=request.id, status=request.status_at(now), created_at=request.created_at, expires_at=request.expires_at,
+        csrf_token_hash=request.csrf_token_hash, **request.details,
+    )
 
 
 async def create_token_request(request: Request) -> JSONResponse:
@@ -187,7 +146,7 @@ async def create_token_request(request: Request) -> JSONResponse:
     csrf_token_hash = hashlib.sha256(body.csrf_token.encode()).hexdigest()
     stored = await runtime.db.run(request_store.create, runtime.db, runtime.clock, caller.app.id, csrf_token_hash, details)
     url = f"{runtime.settings.base_url}/app/request-token/{stored.id}"
-    created = TokenRequestCreated(token_request=TokenRequestView.of(stored, runtime.clock.now()), url=url)
+    created = TokenRequestCreated(token_request=token_request_view(stored, runtime.clock.now()), url=url)
     return json_response(created, status=201, headers={"Location": f"/token-requests/{stored.id}"})
 
 
@@ -200,7 +159,7 @@ async def get_token_request(request: Request) -> JSONResponse:
     caller = await require_app(request, "tpp")
     found = await _own_request(request, caller.app.id)
     now = request.app.state.runtime.clock.now()
-    return json_response(TokenRequestEnvelope(token_request=TokenRequestView.of(found, now)))
+    return json_response(TokenRequestEnvelope(token_request=token_request_view(found, now)))
 
 
 async def get_result(request: Request) -> JSONResponse:

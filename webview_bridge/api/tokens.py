@@ -2,53 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from webview_bridge.wire import Status, TokenEnvelope, TokenList, TokenView
 from webview_bridge.api.auth import owned_by, require_app
-from webview_bridge.api.models import Paging, Timestamp
-from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query
+from webview_bridge.wire import Paging
+from webview_bridge.api.operations import ApiRoute, Operation, StrictModel, json_response, parse_body, parse_query
 from webview_bridge.domain.token_requests import check_repeated_description
 from webview_bridge.domain.tokens import Token
 from webview_bridge.store import token_requests as request_store
 from webview_bridge.store import tokens as token_store
 
-Status = Literal["ACTIVE", "CANCELLED", "EXPIRED"]
 # Beyond any real list, and small enough that page × per_page fits SQL's OFFSET (schemathesis found 10^21).
 MAX_PAGE = 1_000_000
-
-
-class TokenView(ResponseModel):
-    id: str
-    request_id: str
-    app_id: str
-    customer_id: str
-    bank_id: str
-    resources: list[str]
-    account_ids: list[str]
-    status: Status
-    created_at: Timestamp
-    expires_at: Timestamp
-
-    @classmethod
-    def of(cls, token: Token, now) -> TokenView:
-        return cls(
-            id=token.id, request_id=token.request_id, app_id=token.app_id, customer_id=token.customer_id,
-            bank_id=token.bank_id, resources=list(token.resources), account_ids=list(token.account_ids),
-            status=token.status_at(now), created_at=token.created_at, expires_at=token.expires_at,
-        )
-
-
-class TokenEnvelope(ResponseModel):
-    token: TokenView
-
-
-class TokenList(ResponseModel):
-    tokens: list[TokenView]
-    paging: Paging
 
 
 class TokensQuery(BaseModel):
@@ -60,6 +29,14 @@ class TokensQuery(BaseModel):
 
 class CancelIn(StrictModel):
     description: str | None = Field(None, max_length=255)
+
+
+def token_view(token: Token, now) -> TokenView:
+    return TokenView(
+        id=token.id, request_id=token.request_id, app_id=token.app_id, customer_id=token.customer_id,
+        bank_id=token.bank_id, resources=list(token.resources), account_ids=list(token.account_ids),
+        status=token.status_at(now), created_at=token.created_at, expires_at=token.expires_at,
+    )
 
 
 async def _own_token(request: Request, app_id: str) -> Token:
@@ -76,13 +53,13 @@ async def list_tokens(request: Request) -> JSONResponse:
     )
     now = runtime.clock.now()
     paging = Paging(page=query.page, per_page=query.per_page, page_count=max(1, -(-total // query.per_page)), total_count=total)
-    return json_response(TokenList(tokens=[TokenView.of(t, now) for t in found], paging=paging))
+    return json_response(TokenList(tokens=[token_view(t, now) for t in found], paging=paging))
 
 
 async def get_token(request: Request) -> JSONResponse:
     caller = await require_app(request, "tpp")
     token = await _own_token(request, caller.app.id)
-    return json_response(TokenEnvelope(token=TokenView.of(token, request.app.state.runtime.clock.now())))
+    return json_response(TokenEnvelope(token=token_view(token, request.app.state.runtime.clock.now())))
 
 
 async def cancel_token(request: Request) -> JSONResponse:
@@ -97,7 +74,7 @@ async def cancel_token(request: Request) -> JSONResponse:
     cancelled = await runtime.db.run(token_store.cancel, runtime.db, runtime.clock, token.id)
     assert cancelled is not None
     request.app.state.worker.wake()  # ends the consent at the bank now, or retries until it can
-    return json_response(TokenEnvelope(token=TokenView.of(cancelled, runtime.clock.now())))
+    return json_response(TokenEnvelope(token=token_view(cancelled, runtime.clock.now())))
 
 
 routes = [

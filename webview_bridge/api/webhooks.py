@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from webview_bridge.wire import EventList, EventView, WebhookCreated, WebhookCreatedView, WebhookEnvelope, WebhookList, WebhookView
 from webview_bridge.api.auth import owned_by, require_app
-from webview_bridge.api.models import Timestamp
-from webview_bridge.api.operations import ApiRoute, Operation, ResponseModel, StrictModel, json_response, parse_body, parse_query
+from webview_bridge.api.operations import ApiRoute, Operation, StrictModel, json_response, parse_body, parse_query
 from webview_bridge.domain.webhooks import EVENT_TYPES, Webhook, check_event_types, check_url
 from webview_bridge.errors import ApiError
 from webview_bridge.store import events as event_store
@@ -29,54 +29,16 @@ class WebhookChange(StrictModel):
     status: Literal["active"] = Field(description="turns a disabled endpoint back on")
 
 
-class WebhookView(ResponseModel):
-    id: str
-    url: str
-    events: list[str] | None
-    status: Literal["active", "disabled"]
-    created_at: Timestamp
-    failing_since: Timestamp | None = None
-    last_error: str | None = None
-    disabled_reason: str | None = None
-
-    @classmethod
-    def of(cls, hook: Webhook) -> WebhookView:
-        return cls(id=hook.id, url=hook.url, events=list(hook.events) if hook.events is not None else None,
-                   status=hook.status, created_at=hook.created_at, failing_since=hook.failing_since,
-                   last_error=hook.last_error, disabled_reason=hook.disabled_reason)
-
-
-class WebhookCreatedView(WebhookView):
-    secret: str = Field(description="whsec_ + base64 of 32 random bytes; shown only here")
-
-
-class WebhookCreated(ResponseModel):
-    webhook: WebhookCreatedView
-
-
-class WebhookEnvelope(ResponseModel):
-    webhook: WebhookView
-
-
-class WebhookList(ResponseModel):
-    webhooks: list[WebhookView]
-
-
-class EventView(ResponseModel):
-    id: str
-    type: str
-    created_at: Timestamp
-    data: dict[str, str]
-
-
-class EventList(ResponseModel):
-    events: list[EventView]
-
-
 class EventsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     after: str | None = Field(None, max_length=40, description="an event id; the list starts after it")
     limit: int = Field(100, ge=1, le=100)
+
+
+def webhook_view(hook: Webhook) -> WebhookView:
+    return WebhookView(id=hook.id, url=hook.url, events=list(hook.events) if hook.events is not None else None,
+               status=hook.status, created_at=hook.created_at, failing_since=hook.failing_since,
+               last_error=hook.last_error, disabled_reason=hook.disabled_reason)
 
 
 async def create_webhook(request: Request) -> JSONResponse:
@@ -85,7 +47,7 @@ async def create_webhook(request: Request) -> JSONResponse:
     url, wanted = check_url(body.url), check_event_types(body.events)
     runtime = request.app.state.runtime
     hook, secret = await runtime.db.run(store.create, runtime.db, runtime.keyring, runtime.clock, caller.app.id, url, wanted)
-    created = WebhookCreatedView(**WebhookView.of(hook).model_dump(), secret=secret)
+    created = WebhookCreatedView(**webhook_view(hook).model_dump(), secret=secret)
     return json_response(WebhookCreated(webhook=created), status=201, headers={"Location": f"/webhooks/{hook.id}"})
 
 
@@ -93,7 +55,7 @@ async def list_webhooks(request: Request) -> JSONResponse:
     caller = await require_app(request, "tpp")
     runtime = request.app.state.runtime
     hooks = await runtime.db.run(store.listed, runtime.db, caller.app.id)
-    return json_response(WebhookList(webhooks=[WebhookView.of(h) for h in hooks]))
+    return json_response(WebhookList(webhooks=[webhook_view(h) for h in hooks]))
 
 
 async def _own(request: Request, app_id: str) -> Webhook:
@@ -104,7 +66,7 @@ async def _own(request: Request, app_id: str) -> Webhook:
 
 async def get_webhook(request: Request) -> JSONResponse:
     caller = await require_app(request, "tpp")
-    return json_response(WebhookEnvelope(webhook=WebhookView.of(await _own(request, caller.app.id))))
+    return json_response(WebhookEnvelope(webhook=webhook_view(await _own(request, caller.app.id))))
 
 
 async def change_webhook(request: Request) -> JSONResponse:
@@ -113,7 +75,7 @@ async def change_webhook(request: Request) -> JSONResponse:
     hook = await _own(request, caller.app.id)
     runtime = request.app.state.runtime
     await runtime.db.run(store.reactivate, runtime.db, hook.id)
-    return json_response(WebhookEnvelope(webhook=WebhookView.of(await _own(request, caller.app.id))))
+    return json_response(WebhookEnvelope(webhook=webhook_view(await _own(request, caller.app.id))))
 
 
 async def delete_webhook(request: Request) -> Response:

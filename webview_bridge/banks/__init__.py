@@ -1,1 +1,1 @@
-"""Banks: the directory, the connector interface, and the sandbox connector behind every directory bank."""
+"""Banks: the directory, the connector interface, the facade every call goes through, and the Berlin Group connector."""

@@ -20,7 +20,7 @@ from webview_bridge.sandbox_bank.api.http import Conformance, Handler, request_i
 from webview_bridge.sandbox_bank.config import SandboxConfig
 from webview_bridge.sandbox_bank.errors import Refusal
 from webview_bridge.sandbox_bank.pages import consent as consent_page, login
-from webview_bridge.web.templating import make_templates
+from webview_bridge.rendering import make_templates
 
 BANK = "/{bank_id}"
 

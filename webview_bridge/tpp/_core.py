@@ -14,16 +14,13 @@ from urllib.parse import quote
 import httpx2
 from pydantic import BaseModel, ValidationError
 
-from webview_bridge.api.accounts import (
-    AccountEnvelope, AccountList, AccountView, BalanceEnvelope, BalanceView, FundsConfirmation, StandingOrderList,
-    StandingOrderView, TransactionEnvelope, TransactionPage, TransactionView, TransferDestinationList,
-    TransferDestinationView,
+from webview_bridge.wire import (
+    AccountEnvelope, AccountList, AccountView, AppEnvelope, AppView, BalanceEnvelope, BalanceView, BankList, EventList,
+    EventView, FundsConfirmation, StandingOrderList, StandingOrderView, TokenEnvelope, TokenList, TokenRequestCreated,
+    TokenRequestEnvelope, TokenRequestResult, TokenRequestView, TokenView, TransactionEnvelope, TransactionPage,
+    TransactionView, TransferDestinationList, TransferDestinationView, WebhookCreated, WebhookCreatedView,
+    WebhookEnvelope, WebhookList, WebhookView,
 )
-from webview_bridge.api.banks import BankList
-from webview_bridge.api.me import AppEnvelope, AppView
-from webview_bridge.api.token_requests import TokenRequestCreated, TokenRequestEnvelope, TokenRequestResult, TokenRequestView
-from webview_bridge.api.tokens import TokenEnvelope, TokenList, TokenView
-from webview_bridge.api.webhooks import EventList, EventView, WebhookCreated, WebhookCreatedView, WebhookEnvelope, WebhookList, WebhookView
 
 T = TypeVar("T")
 # Renew a little before the server would refuse the token.

@@ -45,7 +45,7 @@ from webview_bridge.security.callback_state import DEFAULT_MAX_AGE, verify_callb
 from webview_bridge.security.transport import cookie_secure
 from webview_bridge.tpp._core import BridgeError
 from webview_bridge.tpp.client import AsyncBridgeClient
-from webview_bridge.web.templating import make_templates, render
+from webview_bridge.rendering import make_templates, render
 
 CSRF_COOKIE = "wvb_tpp_csrf_"
 # PROTOCOL §1: ids are a prefix and URL-safe characters.

@@ -12,7 +12,7 @@ from webview_bridge.domain.consent import still_waiting
 from webview_bridge.domain.errors import Refused
 from webview_bridge.runtime import BANK_CALLBACK
 from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint, unknown_request
-from webview_bridge.web.templating import logo_css
+from webview_bridge.rendering import logo_css
 from webview_bridge.web.session import renew_session
 
 

@@ -15,7 +15,7 @@ from webview_bridge.web.activation import needs_activation
 from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint
 from webview_bridge.web.handoff import take_client_token
 from webview_bridge.web.session import check_csrf
-from webview_bridge.web.templating import logo_css, page_language
+from webview_bridge.rendering import logo_css, page_language
 
 
 def offered_banks(flow: FlowPage) -> list[Bank]:

@@ -16,7 +16,7 @@ from webview_bridge.domain.errors import Invalid, Refused
 from webview_bridge.i18n import N_
 from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint
 from webview_bridge.web.session import check_csrf
-from webview_bridge.web.templating import logo_css
+from webview_bridge.rendering import logo_css
 
 # Each resource in plain words (PROTOCOL §6); the order is the order shown.
 RESOURCE_WORDS = {

@@ -23,7 +23,7 @@ from webview_bridge.runtime import Runtime
 from webview_bridge.store import flows
 from webview_bridge.web.session import csrf_token, current_session, issue_session, remember_session, session_hash
 from webview_bridge.store import tokens as token_store
-from webview_bridge.web.templating import page_language, render
+from webview_bridge.rendering import page_language, render
 
 # What the customer is shown for a refusal from the flow's rules, by its code.
 _REFUSAL_PAGES = {"choose_bank_first": "choose_first", "bank_return_used": "stale", "strong_auth_used": "stale"}

@@ -20,7 +20,7 @@ from webview_bridge.store.flows import session_alive
 from webview_bridge.web.consent import RESOURCE_WORDS
 from webview_bridge.web.handoff import take_client_token
 from webview_bridge.web.session import check_csrf, csrf_token, current_session, remember_session, session_hash
-from webview_bridge.web.templating import render
+from webview_bridge.rendering import render
 
 GRANTS = "grants"  # what the page's CSRF tokens are bound to, with the session
 

@@ -4,7 +4,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from webview_bridge.web.templating import render
+from webview_bridge.rendering import render
 
 
 async def home(request: Request) -> Response:

@@ -26,7 +26,7 @@ from webview_bridge.runtime import Runtime
 from webview_bridge.security.transport import cookie_secure, is_https
 from webview_bridge.store import sessions
 from webview_bridge.store.flows import SESSION_LIFETIME
-from webview_bridge.web.templating import remember_language
+from webview_bridge.rendering import remember_language
 
 COOKIE = "wvb_session"
 SECURE_COOKIE = "__Host-wvb_session"

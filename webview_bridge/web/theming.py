@@ -27,7 +27,7 @@ from webview_bridge.web.bank_auth import external_page
 from webview_bridge.web.bank_select import selection
 from webview_bridge.web.consent import _screen
 from webview_bridge.web.flow import UNKNOWN, FlowPage
-from webview_bridge.web.templating import render
+from webview_bridge.rendering import render
 
 PREVIEW_MAX_AGE = 3600
 _SAMPLE_ACCOUNTS = (

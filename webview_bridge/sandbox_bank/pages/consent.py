@@ -17,7 +17,7 @@ from webview_bridge.sandbox_bank.config import SandboxConfig
 from webview_bridge.sandbox_bank.consents import after_authorisation, covers
 from webview_bridge.sandbox_bank.data import BankAccount, BankFacts, accounts_of, holder_name
 from webview_bridge.sandbox_bank.pages.guard import Stop, Visit, check_form, finished, open_visit, see_page, way_back
-from webview_bridge.web.templating import logo_css, render
+from webview_bridge.rendering import logo_css, render
 
 _KINDS = {"CHECKING": N_("Current account"), "SAVINGS": N_("Savings"), "CARD": N_("Card")}
 

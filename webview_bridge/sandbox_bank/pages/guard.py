@@ -27,7 +27,7 @@ from webview_bridge.sandbox_bank.config import SandboxConfig
 from webview_bridge.sandbox_bank.consents import RECEIVED, Consent
 from webview_bridge.sandbox_bank.special_banks import is_unavailable
 from webview_bridge.sandbox_bank.store import Authorisation
-from webview_bridge.web.templating import logo_css, render
+from webview_bridge.rendering import logo_css, render
 
 COOKIE = "sandbox_bank_sca"
 AGAIN = N_("Go back to the app and start again.")

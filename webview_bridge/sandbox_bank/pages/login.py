@@ -21,7 +21,7 @@ from webview_bridge.sandbox_bank.consents import after_cancel
 from webview_bridge.sandbox_bank.data import is_login, normalise_login
 from webview_bridge.sandbox_bank.pages import consent as consent_page
 from webview_bridge.sandbox_bank.pages.guard import Stop, Visit, check_form, finished, open_visit, see_page, way_back
-from webview_bridge.web.templating import logo_css, render
+from webview_bridge.rendering import logo_css, render
 
 LOCKED = N_("Too many failed attempts for this user. Try again in an hour.")
 WRONG_LOGIN = N_("The username or password is not right.")

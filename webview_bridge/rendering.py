@@ -1,4 +1,4 @@
-"""The page renderer: built-in templates, overridable by name from the operator's folder, with
+"""The page renderer, shared by the server's screens and the TPP helper's: built-in templates, overridable by name from the operator's folder, with
 the security headers of PROTOCOL §6 on every page."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import cache, cached_property
 from pathlib import Path
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
@@ -23,9 +23,11 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from webview_bridge import i18n
-from webview_bridge.banks.connector import Account
-from webview_bridge.banks.directory import Bank
 from webview_bridge.i18n import N_
+
+if TYPE_CHECKING:  # for the annotations only: the TPP helper renders its pages without the server's banks
+    from webview_bridge.banks.directory import Bank
+    from webview_bridge.banks.model import Account
 from webview_bridge.resources import STATIC_DIR, TEMPLATES_DIR
 
 # Page paths answer errors with a page; everything else answers JSON.
