@@ -1,4 +1,5 @@
-"""Languages (PROTOCOL §6): every visible string in en, de, fr, es, it, nl and pl, chosen by
+"""Languages (PROTOCOL §6): every visible string in en, de, fr, es, it, nl, pl, pt (European),
+sv, da, fi, cs and ar (right to left), chosen by
 ?lang=, else the language cookie, else Accept-Language, else English. Catalogs are the .po files
 under webview_bridge/locale/, read once with Babel."""
 
@@ -13,7 +14,7 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pl")
+LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pl", "pt", "sv", "da", "fi", "cs", "ar")
 DEFAULT = "en"
 RTL = frozenset({"ar", "he", "fa", "ur"})
 LOCALE_DIR = Path(__file__).parent / "locale"
