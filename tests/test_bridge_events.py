@@ -21,12 +21,8 @@ SCHEMA_FILE = ROOT / "webview_bridge" / "bridge_events.schema.json"
 SDK = ROOT / "sdk" / "typescript"
 DECLARATIONS = SDK / "bridge-events.d.ts"
 NODE_BIN = ROOT / "node_modules" / ".bin"
-# Kept here, beside the check, so the committed file says how to remake it.
-BANNER = (
-    "// Generated from webview_bridge/bridge_events.schema.json by json-schema-to-typescript: do not edit.\n"
-    "// Regenerate with: node_modules/.bin/json2ts -i webview_bridge/bridge_events.schema.json"
-    " -o sdk/typescript/bridge-events.d.ts --unknownAny"
-)
+# The one command that makes sdk/typescript/bridge-events.d.ts (also in sdk/typescript/README.md).
+JSON2TS_OPTIONS = ("--unknownAny",)
 
 
 def schema() -> dict:
@@ -123,11 +119,11 @@ def test_messages_shaped_as_the_bridge_script_builds_them_validate():
 def test_the_typescript_declarations_are_generated_from_the_schema(tmp_path):
     generated = tmp_path / "bridge-events.d.ts"
     subprocess.run(
-        [node_tool("json2ts"), "-i", SCHEMA_FILE, "-o", generated, "--unknownAny", "--bannerComment", BANNER],
+        [node_tool("json2ts"), "-i", SCHEMA_FILE, "-o", generated, *JSON2TS_OPTIONS],
         check=True, capture_output=True, cwd=ROOT,
     )
     assert DECLARATIONS.read_text(encoding="utf-8") == generated.read_text(encoding="utf-8"), (
-        f"{DECLARATIONS.relative_to(ROOT)} is out of date: regenerate it (see its first lines)")
+        f"{DECLARATIONS.relative_to(ROOT)} is out of date: regenerate it (see sdk/typescript/README.md)")
 
 
 def test_the_typescript_example_type_checks_against_the_declarations():
