@@ -54,7 +54,7 @@ def test_money_is_formatted_for_the_language():
         (None, None, "", "en"),
         ("xx", None, "it", "it"),
         ("klingon!", None, "", "en"),
-        ("pt-BR", None, "", "en"),
+        ("pt-BR", None, "", "pt"),
         ("NL", None, "", "nl"),
     ],
 )

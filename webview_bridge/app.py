@@ -25,7 +25,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from webview_bridge.resources import STATIC_DIR
 from webview_bridge.runtime import Runtime
 from webview_bridge.settings import Settings
-from webview_bridge.web import activation, bank_auth, bank_select, consent, endings, home, theming, well_known
+from webview_bridge.web import activation, bank_auth, bank_select, bridge_schema, consent, endings, home, theming, well_known
 from webview_bridge.web import grants as grants_page
 from webview_bridge.sandbox_bank import SandboxConfig, sandbox_bank_app
 from webview_bridge.store import bank_statuses
@@ -120,6 +120,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             *customizations.routes,
             *webhooks.routes,
             *well_known.routes,
+            *bridge_schema.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
