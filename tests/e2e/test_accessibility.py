@@ -9,7 +9,10 @@ from playwright.sync_api import expect
 
 from tests.api.test_customizations_api import THEME
 from tests.conftest import ARTIFACTS
+from tests.support.scripts import load_script
 from webview_bridge.i18n import LANGUAGES
+
+statement = load_script("accessibility_statement")
 
 pytestmark = pytest.mark.databases("sqlite")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -60,6 +63,10 @@ def test_every_screen_has_no_axe_violations_in_every_language_light_and_dark(che
     record.write_text(json.dumps({"axe": AXE_VERSION(), "screens": list(SCREENS), "languages": list(languages),
                                   "schemes": ["light", "dark"], "pages_checked": checked, "violations": problems}))
     assert problems == {}
+    variant = "themed" if themed else "default"
+    stated = statement.current(variant, statement.STATEMENT.read_text(encoding="utf-8"))
+    assert stated == statement.section(variant, json.loads(record.read_text())), (
+        "docs/accessibility.md no longer says what axe measured: run `python scripts/accessibility_statement.py`")
 
 
 @pytest.mark.parametrize("lang", ["en", "de", "pl"])
