@@ -50,7 +50,7 @@ cluster: $(VENV)/.test system-deps
 	$(BIN)/python bench/cluster.py
 
 crash: $(VENV)/.test system-deps
-	$(BIN)/python -m pytest tests/test_crash_safety.py
+	$(BIN)/python -m pytest tests/store/test_crash_safety.py
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache
