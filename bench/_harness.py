@@ -31,37 +31,79 @@ def cpu_seconds(pid: int) -> float:
     return sum(cpu_split(pid))
 
 
+# One key for the server and the sandbox bank beside it, so pages one signs the other accepts.
+KEYS = "bench-" + "k" * 40
+
+
+def wait_until_up(url: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx2.get(url, timeout=1)
+            return
+        except httpx2.HTTPError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError(f"{url} did not come up")
+        time.sleep(0.05)
+
+
+class SandboxBank:
+    """`webview-bridge sandbox-bank` in its own process and database: the bank a flow reaches over
+    HTTP, as a real bank, whose CPU is not the server's."""
+
+    def __init__(self, core: int | None = 1) -> None:
+        self.folder = tempfile.mkdtemp(prefix="wvb-bench-bank-")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/sandbox-bank"
+        self.proc = subprocess.Popen(
+            [*(["taskset", "-c", str(core)] if core is not None else []), sys.executable, "-m", "webview_bridge",
+             "sandbox-bank", "--port", str(self.port), "--database", f"sqlite:///{self.folder}/bank.db"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.folder,
+            env={**os.environ, "WEBVIEW_BRIDGE_SECRET_KEYS": KEYS},
+        )
+        wait_until_up(self.url + "/sandbox/v1/consents/none/status", self.proc)
+
+    def directory(self, folder: str) -> str:
+        """A directory file whose "sandbox" bank is this process, reached as any xs2a bank."""
+        path = Path(folder) / "banks.json"
+        path.write_text(json.dumps({"banks": [{
+            "id": "sandbox", "name": "Sandbox Bank", "bic": "SNDBGB2L", "countries": ["GB"],
+            "supports_account_details_api": True, "supports_balance": True, "supports_transactions_date_filter": True,
+            "supports_information": True, "connector": {"type": "xs2a", "base_url": self.url + "/sandbox"},
+        }]}))
+        return str(path)
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
 class Server:
-    def __init__(self, database_url: str | None = None, core: int | None = 0, extra_env: dict | None = None) -> None:
+    def __init__(self, database_url: str | None = None, core: int | None = 0, extra_env: dict | None = None,
+                 bank: SandboxBank | None = None) -> None:
         self.folder = tempfile.mkdtemp(prefix="wvb-bench-")
         self.database_url = database_url or f"sqlite:///{self.folder}/bench.db"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        banks = ["--banks", bank.directory(self.folder)] if bank else []
+        # Benchmarks measure throughput, not the rate limiter.
+        self.env = {**os.environ, "WEBVIEW_BRIDGE_RATE_LIMIT_TOKEN": "0", "WEBVIEW_BRIDGE_RATE_LIMIT_API": "0",
+                    "WEBVIEW_BRIDGE_RATE_LIMIT_PAGES": "0", **({"WEBVIEW_BRIDGE_SECRET_KEYS": KEYS} if bank else {}),
+                    **(extra_env or {})}
         self.proc = subprocess.Popen(
             [*(["taskset", "-c", str(core)] if core is not None else []), sys.executable, "-m", "webview_bridge", "serve",
-             "--port", str(self.port), "--database", self.database_url],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.folder,
-            # Benchmarks measure throughput, not the rate limiter.
-            env={**os.environ, "WEBVIEW_BRIDGE_RATE_LIMIT_TOKEN": "0", "WEBVIEW_BRIDGE_RATE_LIMIT_API": "0",
-                 "WEBVIEW_BRIDGE_RATE_LIMIT_PAGES": "0", **(extra_env or {})},
+             "--port", str(self.port), "--database", self.database_url, *banks],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.folder, env=self.env,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx2.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.HTTPError:
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("server did not start")
-            time.sleep(0.05)
+        wait_until_up(self.url + "/healthz", self.proc)
 
     def create_app(self, role: str, *redirect_urls: str) -> dict:
         args = [sys.executable, "-m", "webview_bridge", "apps", "create", "--database", self.database_url,
                 "--name", f"bench {role}", "--role", role, "--json"]
         for url in redirect_urls:
             args += ["--redirect-url", url]
-        return json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
+        return json.loads(subprocess.run(args, check=True, capture_output=True, text=True, env=self.env).stdout)
 
     def cpu(self) -> float:
         return cpu_seconds(self.proc.pid)

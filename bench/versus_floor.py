@@ -1,0 +1,70 @@
+"""The whole flow against its floor, in one run so this machine's drift cancels out: rounds of
+the product and of the floor alternate (product, floor, product, …), each the same number of flows
+at the same concurrency, and the line printed gives server CPU per flow for both (medians of the
+rounds) and their ratio. The floor answers as many bytes per step as the product did in this run.
+
+    .venv/bin/python bench/versus_floor.py [--flows 100] [--rounds 5] [--concurrency 8] [--database URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+from concurrent.futures import ThreadPoolExecutor
+
+from _workload import Floor, Product
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--flows", type=int, default=100, help="per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--database", default=None, help="the product's database (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {1})
+    product = Product(args.database, args.concurrency)
+    floor = None
+    try:
+        wire = product.measure_wire()
+        floor = Floor(wire, args.concurrency)
+        cpu: dict[str, list[float]] = {"product": [], "floor": []}
+        latencies: dict[str, list[float]] = {"product": [], "floor": []}
+        errors = 0
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            for side in (product, floor):
+                list(pool.map(side.one_flow, range(20)))  # warm-up
+            for _ in range(args.rounds):
+                for side in (product, floor):
+                    before = side.cpu()
+                    outcomes = list(pool.map(side.one_flow, range(args.flows)))
+                    cpu[side.name].append((side.cpu() - before) * 1000 / args.flows)
+                    latencies[side.name] += [o[0] for o in outcomes]
+                    errors += sum(o[1] for o in outcomes)
+        product_ms, floor_ms = statistics.median(cpu["product"]), statistics.median(cpu["floor"])
+
+        def p(name: str, q: float) -> float:
+            ordered = sorted(latencies[name])
+            return round(ordered[max(int(len(ordered) * q) - 1, 0)] * 1000, 1)
+
+        print(json.dumps({
+            "benchmark": "flow_versus_floor",
+            "database": "postgresql" if args.database and args.database.startswith("postgres") else "sqlite",
+            "flows": args.flows * args.rounds, "concurrency": args.concurrency,
+            "product_cpu_ms_per_flow": round(product_ms, 2), "floor_cpu_ms_per_flow": round(floor_ms, 2),
+            "ratio": round(product_ms / floor_ms, 2),
+            "product_rounds_ms": [round(r, 2) for r in cpu["product"]],
+            "floor_rounds_ms": [round(r, 2) for r in cpu["floor"]],
+            "product_p50_ms": p("product", 0.5), "product_p99_ms": p("product", 0.99),
+            "floor_p99_ms": p("floor", 0.99), "wire_bytes": wire, "errors": errors,
+        }))
+    finally:
+        if floor:
+            floor.stop()
+        product.stop()
+
+
+if __name__ == "__main__":
+    main()
