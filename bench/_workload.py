@@ -38,8 +38,8 @@ CALLBACK = "https://tpp.example/callback"
 STEPS = ("store", "select", "choose", "consent", "allow", "callback", "result", "accounts")
 # Bytes on the wire per step when the product has not been measured in the same run (bench/floor.py
 # alone): what the product sent in one measured run.
-WIRE = {"store": 420, "select": 3900, "choose": 0, "consent": 2800, "allow": 0, "callback": 0, "result": 300,
-        "accounts": 1100}
+WIRE = {"store": 671, "select": 5345, "choose": 0, "consent": 5453, "allow": 0, "callback": 0, "result": 102,
+        "accounts": 1110}
 # What the bank answers each call with, in bytes: about what the sandbox bank sends for alice.
 BANK = {"consents": 420, "status": 40, "consent": 640, "accounts": 1500, "card-accounts": 240}
 

@@ -1,5 +1,5 @@
-"""RSS of one `serve` process across many flows: it must stay flat (within 10 %) from flow 1,000
-to the last. Prints one JSON line.
+"""RSS of one `serve` process across many whole flows (bench/_workload.py, the sandbox bank in its
+own process): it must stay flat (within 10 %) from flow 1,000 to the last. Prints one JSON line.
 
     .venv/bin/python bench/memory.py [--flows 20000] [--concurrency 8]
 """
@@ -12,10 +12,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx2
-
-from _harness import Server
-from tests.support.customer import Customer
+from _workload import Product
 
 
 def rss_kib(pid: int) -> int:
@@ -31,31 +28,26 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})
-    server = Server(core=0)
+    product = Product(concurrency=args.concurrency)
     try:
-        tpp = server.create_app("tpp", "https://tpp.example/callback")
-        token = httpx2.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"},
-                           auth=(tpp["app_id"], tpp["app_secret"])).json()["access_token"]
-        api = httpx2.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-        body = {"resources": ["ACCOUNTS"], "redirect_url": "https://tpp.example/callback", "ref_id": "m", "csrf_token": "c" * 32}
         samples: dict[int, int] = {}
+        errors = 0
 
         def flow(i: int) -> None:
-            created = api.post("/token-requests", json=body).json()
-            person = Customer(server.url)
-            person.run(created["url"])
-            person.close()
+            nonlocal errors
+            errors += product.one_flow(i)[1]
             if (i + 1) % 1000 == 0:
-                samples[i + 1] = rss_kib(server.proc.pid)
+                samples[i + 1] = rss_kib(product.proc.pid)
 
         with ThreadPoolExecutor(args.concurrency) as pool:
             list(pool.map(flow, range(args.flows)))
         first = samples.get(1000) or min(samples.items())[1]
         last = samples[max(samples)]
         print(json.dumps({"benchmark": "memory", "flows": args.flows, "rss_kib_at_1000": first, "rss_kib_at_end": last,
-                          "growth_percent": round((last - first) * 100 / first, 1), "samples": samples}))
+                          "growth_percent": round((last - first) * 100 / first, 1), "errors": errors,
+                          "samples": dict(sorted(samples.items()))}))
     finally:
-        server.stop()
+        product.stop()
 
 
 if __name__ == "__main__":

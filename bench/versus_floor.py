@@ -15,6 +15,7 @@ import statistics
 from concurrent.futures import ThreadPoolExecutor
 
 from _workload import Floor, Product
+from tests.support.postgres import ThrowawayPostgres
 
 
 def main() -> None:
@@ -22,9 +23,14 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=100, help="per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--database", default=None, help="the product's database (default: a fresh SQLite file)")
+    parser.add_argument("--database", default=None,
+                        help="the product's database: a URL, `postgresql` for a throwaway local server, or a fresh SQLite file")
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})
+    postgres = None
+    if args.database == "postgresql":
+        postgres = ThrowawayPostgres()
+        args.database = postgres.start().rsplit("/", 1)[0] + "/postgres"
     product = Product(args.database, args.concurrency)
     floor = None
     try:
@@ -64,6 +70,8 @@ def main() -> None:
         if floor:
             floor.stop()
         product.stop()
+        if postgres:
+            postgres.stop()
 
 
 if __name__ == "__main__":

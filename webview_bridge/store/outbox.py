@@ -35,7 +35,8 @@ class Task:
 def enqueue(conn: Connection, clock: Clock, topic: str, payload: dict[str, Any], *, ordering_key: str | None = None,
             due_at: datetime | None = None) -> None:
     now = clock.now()
-    conn.info[ENQUEUED] = True  # read at commit, to wake this instance's worker at once
+    if due_at is None or due_at <= now:
+        conn.info[ENQUEUED] = True  # read at commit, to wake this instance's worker at once; later work waits for its poll
     conn.execute(insert(outbox).values(topic=topic, ordering_key=ordering_key, payload=payload, created_at=now,
                                        due_at=due_at or now, attempts=0, last_error=None, done_at=None))
 
