@@ -10,6 +10,8 @@ from datetime import timedelta
 from webview_bridge.store import outbox
 from webview_bridge.worker import Worker
 
+from tests.support.aio import run
+
 
 def test_only_work_due_now_wakes_the_worker(app, clock):
     runtime = app.state.runtime
@@ -31,6 +33,6 @@ def test_only_work_due_now_wakes_the_worker(app, clock):
         finally:
             await worker.stop()
 
-    now, due_now, later = asyncio.run(scenario())
+    now, due_now, later = run(scenario())
     assert now and due_now
     assert not later
