@@ -27,8 +27,19 @@ def cpu_split(pid: int) -> tuple[float, float]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process."""
-    return sum(cpu_split(pid))
+    """User + system CPU time of a process and of the processes it started (a server's workers)."""
+    total = sum(cpu_split(pid))
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += cpu_seconds(int(child))
+    return total
+
+
+def granian(app: str, port: int) -> list[str]:
+    """The command that serves an ASGI factory with granian, one worker, as `serve` runs uvicorn."""
+    return [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port",
+            str(port), "--workers", "1", "--runtime-threads", "1", "--loop", "uvloop", "--no-ws", "--log-level",
+            "warning", "--working-dir", str(ROOT / "bench"), app]
 
 
 # One key for the server and the sandbox bank beside it, so pages one signs the other accepts.
@@ -81,7 +92,7 @@ class SandboxBank:
 
 class Server:
     def __init__(self, database_url: str | None = None, core: int | None = 0, extra_env: dict | None = None,
-                 bank: SandboxBank | None = None) -> None:
+                 bank: SandboxBank | None = None, server: str = "uvicorn") -> None:
         self.folder = tempfile.mkdtemp(prefix="wvb-bench-")
         self.database_url = database_url or f"sqlite:///{self.folder}/bench.db"
         self.port = free_port()
@@ -91,9 +102,16 @@ class Server:
         self.env = {**os.environ, "WEBVIEW_BRIDGE_RATE_LIMIT_TOKEN": "0", "WEBVIEW_BRIDGE_RATE_LIMIT_API": "0",
                     "WEBVIEW_BRIDGE_RATE_LIMIT_PAGES": "0", **({"WEBVIEW_BRIDGE_SECRET_KEYS": KEYS} if bank else {}),
                     **(extra_env or {})}
+        command = [sys.executable, "-m", "webview_bridge", "serve", "--port", str(self.port), "--database",
+                   self.database_url, *banks]
+        if server == "granian":  # the same app under another server (bench/servers.py); `serve` runs uvicorn
+            self.env.update({"WEBVIEW_BRIDGE_DATABASE_URL": self.database_url, "WEBVIEW_BRIDGE_PUBLIC_URL": self.url,
+                             **({"WEBVIEW_BRIDGE_BANKS": banks[1]} if banks else {})})
+            subprocess.run([sys.executable, "-m", "webview_bridge", "db", "upgrade", "--database", self.database_url],
+                           env=self.env, check=False, capture_output=True)
+            command = granian("_granian_app:app", self.port)
         self.proc = subprocess.Popen(
-            [*(["taskset", "-c", str(core)] if core is not None else []), sys.executable, "-m", "webview_bridge", "serve",
-             "--port", str(self.port), "--database", self.database_url, *banks],
+            [*(["taskset", "-c", str(core)] if core is not None else []), *command],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.folder, env=self.env,
         )
         wait_until_up(self.url + "/healthz", self.proc)

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 
-from _harness import SandboxBank, Server, cpu_seconds, wait_until_up
+from _harness import SandboxBank, Server, cpu_seconds, granian, wait_until_up
 from tests.support.customer import Customer
 from tests.support.postgres import free_port
 
@@ -72,9 +72,10 @@ def _step(method: str, url: str) -> str | None:
 class Product:
     name = "product"
 
-    def __init__(self, database_url: str | None = None, concurrency: int = 8) -> None:
+    def __init__(self, database_url: str | None = None, concurrency: int = 8, server: str = "uvicorn") -> None:
+        self.name = "product" if server == "uvicorn" else f"product under {server}"
         self.bank = SandboxBank(core=1)
-        self.server = Server(database_url, core=0, bank=self.bank)
+        self.server = Server(database_url, core=0, bank=self.bank, server=server)
         self.proc = self.server.proc
         tpp = self.server.create_app("tpp", CALLBACK)
         token = httpx2.post(self.server.url + "/oauth/token", data={"grant_type": "client_credentials"},
@@ -241,6 +242,11 @@ def stub_bank(floor_url: str):
     return app
 
 
+def floor_factory():
+    """The floor for granian (bench/servers.py), told its bank and byte counts by the environment."""
+    return floor_app(os.environ["BENCH_BANK_URL"], json.loads(os.environ["BENCH_WIRE"]))
+
+
 def serve(kind: str, port: int, other_url: str, wire_json: str) -> None:
     """Run in a child process: the floor server or its stub bank, with `serve`'s uvicorn settings."""
     import uvicorn
@@ -253,15 +259,20 @@ def serve(kind: str, port: int, other_url: str, wire_json: str) -> None:
 class Floor:
     name = "floor"
 
-    def __init__(self, wire: dict[str, int] | None = None, concurrency: int = 8) -> None:
+    def __init__(self, wire: dict[str, int] | None = None, concurrency: int = 8, server: str = "uvicorn") -> None:
+        self.name = "floor" if server == "uvicorn" else f"floor under {server}"
         wire = {**WIRE, **(wire or {})}
         port, bank_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.bank_url = bank_url = f"http://127.0.0.1:{bank_port}"
         here = str(Path(__file__).resolve())
         self.bank = subprocess.Popen(["taskset", "-c", "1", sys.executable, here, "bank", str(bank_port), self.url, "{}"])
-        self.proc = subprocess.Popen(["taskset", "-c", "0", sys.executable, here, "floor", str(port), bank_url,
-                                      json.dumps(wire)])
+        if server == "granian":
+            self.proc = subprocess.Popen(["taskset", "-c", "0", *granian("_workload:floor_factory", port)],
+                                         env={**os.environ, "BENCH_BANK_URL": bank_url, "BENCH_WIRE": json.dumps(wire)})
+        else:
+            self.proc = subprocess.Popen(["taskset", "-c", "0", sys.executable, here, "floor", str(port), bank_url,
+                                          json.dumps(wire)])
         wait_until_up(bank_url + "/v1/accounts", self.bank)
         wait_until_up(self.url + "/token-requests/x/result", self.proc)
         self.api = [httpx2.Client(base_url=self.url, headers={"Authorization": "Bearer " + "b" * 43}, timeout=60)
