@@ -1,5 +1,5 @@
-"""What every handler needs, made once per process: settings, the clock, the database, the server
-keys, the banks and the consent service."""
+"""What every handler needs, made once per process and passed to it: settings, the clock, the
+database, the server keys, the banks, the consent service, the page templates and the worker's wake-up."""
 
 from __future__ import annotations
 
