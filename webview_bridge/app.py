@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
 
 from webview_bridge.api import (
     accounts, banks, customers, customizations, grants, health, me, token_requests, tokens, webhooks,
@@ -30,39 +32,39 @@ from webview_bridge.web import grants as grants_page
 from webview_bridge.sandbox_bank import SandboxConfig, sandbox_bank_app
 from webview_bridge.store import bank_statuses
 from webview_bridge.worker import Worker
-from webview_bridge.rendering import is_page_path, make_templates, render
+from webview_bridge.rendering import is_page_path, render
 
 
-
-def _error_page(request: Request, error: ApiError) -> Response:
-    response = render(request, "error.html", {"error": error}, status=error.status)
+# Each error handler is given the server's templates (partial): the request may come from a mounted app.
+def _error_page(templates: Jinja2Templates, request: Request, error: ApiError) -> Response:
+    response = render(templates, request, "error.html", {"error": error}, status=error.status)
     response.headers.update(error.headers)
     return response
 
 
-async def _on_api_error(request: Request, exc: Exception) -> Response:
+async def _on_api_error(templates: Jinja2Templates, request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return _error_page(request, exc) if is_page_path(request.url.path) else exc.response()
+    return _error_page(templates, request, exc) if is_page_path(request.url.path) else exc.response()
 
 
-async def _on_refusal(request: Request, exc: Exception) -> Response:
+async def _on_refusal(templates: Jinja2Templates, request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Refused)
-    return await _on_api_error(request, from_refusal(exc))
+    return await _on_api_error(templates, request, from_refusal(exc))
 
 
-async def _on_http_exception(request: Request, exc: Exception) -> Response:
+async def _on_http_exception(templates: Jinja2Templates, request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     codes = {404: ("not_found", "no such endpoint"), 405: ("method_not_allowed", "method not allowed here")}
     code, message = codes.get(exc.status_code, ("http_error", str(exc.detail)))
-    return await _on_api_error(request, ApiError(exc.status_code, code, message, headers=exc.headers))
+    return await _on_api_error(templates, request, ApiError(exc.status_code, code, message, headers=exc.headers))
 
 
-async def _on_crash(request: Request, exc: Exception) -> Response:
+async def _on_crash(templates: Jinja2Templates, request: Request, exc: Exception) -> Response:
     from webview_bridge import logs  # one JSON line, without database values; uvicorn then stays quiet
 
     logs.crash(exc, trace_id=request.state.trace_id)
     error = ApiError(500, "server_error", "something went wrong on our side; quote the X-Trace-Id")
-    response = await _on_api_error(request, error)
+    response = await _on_api_error(templates, request, error)
     response.headers["X-Trace-Id"] = request.state.trace_id
     return response
 
@@ -84,6 +86,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     runtime = Runtime.open(settings, clock)
 
     worker = Worker(runtime)
+    runtime.wake_worker = worker.wake
+    runtime.oauth_server = oauth.BridgeAuthorizationServer(runtime)
+    templates = runtime.templates
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -129,7 +134,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             # screen; under one TCP segment (1,400 bytes) compressing saves no round trip, so it is not done.
             Middleware(GZipMiddleware, minimum_size=1400, compresslevel=1),
         ],
-        exception_handlers={ApiError: _on_api_error, Refused: _on_refusal, HTTPException: _on_http_exception, Exception: _on_crash},
+        exception_handlers={ApiError: partial(_on_api_error, templates), Refused: partial(_on_refusal, templates),
+                            HTTPException: partial(_on_http_exception, templates), Exception: partial(_on_crash, templates)},
         lifespan=lifespan,
     )
     if settings.demo:
@@ -137,9 +143,5 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
 
         app.router.routes.append(Mount("/demo", app=demo_app(runtime), name="demo"))
     app.state.runtime = runtime
-    app.state.oauth_server = oauth.BridgeAuthorizationServer(runtime)
-    app.state.templates = make_templates(settings.templates_dir)
-    app.state.fragments = {}
-    app.state.offered = {}
     app.state.worker = worker
     return app

@@ -108,7 +108,7 @@ def demo_app(runtime: Runtime) -> Starlette:
             linked.append({"token_id": token_id, "accounts": [
                 {"account": a, "balance": d[0], "transactions": d[1].transactions} for a, d in zip(accounts, details)
             ]})
-        response = render(request, "demo_home.html", {
+        response = render(runtime.templates, request, "demo_home.html", {
             "linked": linked, "problem": problem, "just_linked": request.query_params.get("token-id"),
             "outcome_error": request.query_params.get("error"), "events": list(state.events),
         })

@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 
 from webview_bridge import i18n
 from webview_bridge.i18n import N_
+from webview_bridge.routing import path_for
 
 if TYPE_CHECKING:  # for the annotations only: the TPP helper renders its pages without the server's banks
     from webview_bridge.banks.directory import Bank
@@ -46,12 +47,19 @@ def make_templates(override_dir: Path | None) -> Jinja2Templates:
         extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
     )
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals["path_for"] = _path_for
     # Inlined under the page's CSP nonce: a cold WebView then needs one round trip per screen, not three.
     env.globals.update(
         inline_css=Markup((STATIC_DIR / "app.css").read_text(encoding="utf-8")),
         inline_js=Markup((STATIC_DIR / "bridge.js").read_text(encoding="utf-8")),
     )
     return Jinja2Templates(env=env)
+
+
+@jinja2.pass_context
+def _path_for(context: Any, name: str, /, **params: Any) -> str:
+    """`path_for(name, **params)` in a template: a named route's path (every page has `request`)."""
+    return path_for(context["request"], name, **params)
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,7 @@ def content_security_policy(nonce: str, embed_origin: str | None) -> str:
 
 
 def render(
+    templates: Jinja2Templates,
     request: Request,
     name: str,
     context: dict[str, Any] | None = None,
@@ -159,7 +168,6 @@ def render(
     embed_origin: str | None = None,
 ) -> Response:
     nonce = secrets.token_urlsafe(16)
-    templates: Jinja2Templates = request.app.state.templates
     speaks = page_language(request)
     response = templates.TemplateResponse(
         request, name, {"csp_nonce": nonce, **speaks.context(), **(context or {})}, status_code=status

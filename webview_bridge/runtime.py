@@ -1,11 +1,16 @@
-"""What every handler needs, made once per process: settings, the clock, the database, the server
-keys, the banks and the consent service."""
+"""What every handler needs, made once per process and passed to it: settings, the clock, the
+database, the server keys, the banks, the consent service, the page templates and the worker's wake-up."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from starlette.templating import Jinja2Templates
 
 from webview_bridge.banks.directory import Directory, load_directory
 from webview_bridge.banks.registry import Banks
@@ -15,6 +20,7 @@ from webview_bridge.domain.consent import ConsentService
 from webview_bridge.domain.redirects import tpp_redirect
 from webview_bridge.domain.token_requests import LIFETIME, TokenRequest
 from webview_bridge.ratelimit import Limits, RateLimiter
+from webview_bridge.rendering import make_templates
 from webview_bridge.security.callback_state import sign_callback_state
 from webview_bridge.security.keyring import Keyring
 from webview_bridge.settings import Settings
@@ -24,10 +30,15 @@ from webview_bridge.store.bank_cache import AnswerCache
 from webview_bridge.store.database import Database
 from webview_bridge.store.flows import StoredFlows
 
+if TYPE_CHECKING:
+    from webview_bridge.oauth.server import BridgeAuthorizationServer
+
 # How stale this instance's copy of the database's server keys may get after another instance ran
 # `keys rotate`: signatures made with a new key verify everywhere within this long.
 KEY_REFRESH = timedelta(seconds=60)
 BANK_STATE = "bank-state"
+# A constant, not a path built from the route's name: banks are told this return address when the
+# trip starts, with no request at hand, and it is the route's own path in the route table.
 BANK_CALLBACK = "/app/bank-callback"
 
 
@@ -43,6 +54,14 @@ class Runtime:
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
     banks: Banks = field(init=False)
     consent: ConsentService = field(init=False)
+    # Made by create_app beside this runtime: the worker's wake-up (work just enqueued is done at
+    # once) and the OAuth authorization server.
+    wake_worker: Callable[[], None] = lambda: None
+    oauth_server: BridgeAuthorizationServer | None = None
+    # Worked out once and kept: the directory, the templates and the route table are fixed while serving.
+    offered: dict[Any, Any] = field(default_factory=dict)
+    fragments: dict[Any, Any] = field(default_factory=dict)
+    openapi: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.banks = Banks(
@@ -55,6 +74,10 @@ class Runtime:
             StoredFlows(self.db, self.clock, lambda: self.keyring), self.banks, self.way_back, now=self.clock.now,
             return_url=self.bank_return_url, keyed_hash=lambda value: self.keyring.hash(value),
         )
+
+    @cached_property
+    def templates(self) -> Jinja2Templates:
+        return make_templates(self.settings.templates_dir)
 
     @property
     def keyring(self) -> Keyring:

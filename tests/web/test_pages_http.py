@@ -99,5 +99,5 @@ def test_the_tpps_text_is_marked_with_its_language(tpp, customer):
 def test_every_page_has_a_favicon_and_a_description_and_no_fixed_pixel_text(tpp, customer):
     page = customer.get(url(tpp, tpp.store_request()))
     assert '<link rel="icon" href="data:image/svg+xml,' in page.text and '<meta name="description"' in page.text
-    css = (tpp.server.app.state.templates.env.globals["inline_css"])
+    css = (tpp.server.runtime.templates.env.globals["inline_css"])
     assert not re.search(r"font(-size)?:[^;}]*\d+px", css)

@@ -66,12 +66,11 @@ def transaction_view(tx: bank.Transaction) -> TransactionView:
                description=tx.description, booked_at=tx.booked_at)
 
 
-async def _redeem(request: Request, resource: str) -> Redeemed:
-    caller = await require_app(request, "tpp")
+async def _redeem(request: Request, runtime: Runtime, resource: str) -> Redeemed:
+    caller = await require_app(request, runtime, "tpp")
     token_id = request.headers.get("on-behalf-of", "").strip()
     if not token_id:
         raise ApiError(400, "missing_on_behalf_of", "send On-Behalf-Of: <token id>", "On-Behalf-Of")
-    runtime: Runtime = request.app.state.runtime
     token = await runtime.db.run(token_store.get, runtime.db, token_id)
     token = check_redemption(token, caller.app.id, resource, runtime.clock.now())
     found = runtime.banks.get(token.bank_id)
@@ -104,8 +103,8 @@ async def _ask_bank(redeemed: Redeemed, call: Awaitable[T]) -> T:
         raise ApiError(403, "token_cancelled", "the consent was revoked at the bank", "On-Behalf-Of")
 
 
-async def _one_account(request: Request, resource: str) -> tuple[Redeemed, str]:
-    redeemed = await _redeem(request, resource)
+async def _one_account(request: Request, runtime: Runtime, resource: str) -> tuple[Redeemed, str]:
+    redeemed = await _redeem(request, runtime, resource)
     account_id = request.path_params["account_id"]
     check_account(redeemed.token, account_id)
     return redeemed, account_id
@@ -113,15 +112,15 @@ async def _one_account(request: Request, resource: str) -> tuple[Redeemed, str]:
 
 # --- handlers ------------------------------------------------------------------------------
 
-async def list_accounts(request: Request) -> JSONResponse:
-    redeemed = await _redeem(request, "ACCOUNTS")
+async def list_accounts(request: Request, runtime: Runtime) -> JSONResponse:
+    redeemed = await _redeem(request, runtime, "ACCOUNTS")
     accounts = await _ask_bank(redeemed, redeemed.runtime.banks.accounts(redeemed.grant))
     granted = [a for a in accounts if a.id in redeemed.token.account_ids]
     return json_response(AccountList(accounts=[account_view(a) for a in granted]))
 
 
-async def get_account(request: Request) -> JSONResponse:
-    redeemed, account_id = await _one_account(request, "ACCOUNTS")
+async def get_account(request: Request, runtime: Runtime) -> JSONResponse:
+    redeemed, account_id = await _one_account(request, runtime, "ACCOUNTS")
     accounts = await _ask_bank(redeemed, redeemed.runtime.banks.accounts(redeemed.grant))
     for account in accounts:
         if account.id == account_id:
@@ -129,8 +128,8 @@ async def get_account(request: Request) -> JSONResponse:
     raise ApiError(404, "account_not_found", "the bank no longer has this account")
 
 
-async def get_balance(request: Request) -> JSONResponse:
-    redeemed, account_id = await _one_account(request, "BALANCES")
+async def get_balance(request: Request, runtime: Runtime) -> JSONResponse:
+    redeemed, account_id = await _one_account(request, runtime, "BALANCES")
     balance = await _ask_bank(redeemed, redeemed.runtime.banks.balance(redeemed.grant, account_id))
     return json_response(BalanceEnvelope(balance=BalanceView(
         account_id=account_id, current=_money(balance.current), available=_money(balance.available),
@@ -153,9 +152,9 @@ def _after_cursor(runtime: Runtime, token_id: str, cursor: str) -> tuple[datetim
         raise ApiError(400, "invalid_cursor", "offset is not a cursor this server gave out", "offset")
 
 
-async def list_transactions(request: Request) -> JSONResponse:
+async def list_transactions(request: Request, runtime: Runtime) -> JSONResponse:
     query = parse_query(request, TransactionsQuery)
-    redeemed, account_id = await _one_account(request, "TRANSACTIONS")
+    redeemed, account_id = await _one_account(request, runtime, "TRANSACTIONS")
     runtime = redeemed.runtime
     after = _after_cursor(runtime, redeemed.token.id, query.offset) if query.offset else None
     date_from, date_to = transaction_window(query.start_date, query.end_date, runtime.clock.now().date(),
@@ -169,8 +168,8 @@ async def list_transactions(request: Request) -> JSONResponse:
                                          offset=next_cursor))
 
 
-async def get_transaction(request: Request) -> JSONResponse:
-    redeemed, account_id = await _one_account(request, "TRANSACTIONS")
+async def get_transaction(request: Request, runtime: Runtime) -> JSONResponse:
+    redeemed, account_id = await _one_account(request, runtime, "TRANSACTIONS")
     transaction_id = request.path_params["transaction_id"]
     runtime = redeemed.runtime
     try:
@@ -187,24 +186,24 @@ async def get_transaction(request: Request) -> JSONResponse:
     return json_response(TransactionEnvelope(transaction=transaction_view(found)))
 
 
-async def list_standing_orders(request: Request) -> JSONResponse:
-    redeemed, account_id = await _one_account(request, "STANDING_ORDERS")
+async def list_standing_orders(request: Request, runtime: Runtime) -> JSONResponse:
+    redeemed, account_id = await _one_account(request, runtime, "STANDING_ORDERS")
     orders = await _ask_bank(redeemed, redeemed.runtime.banks.standing_orders(redeemed.grant, account_id))
     return json_response(StandingOrderList(standing_orders=[
         StandingOrderView(**{**o.__dict__, "amount": _money(o.amount)}) for o in orders
     ]))
 
 
-async def list_transfer_destinations(request: Request) -> JSONResponse:
-    redeemed, account_id = await _one_account(request, "TRANSFER_DESTINATIONS")
+async def list_transfer_destinations(request: Request, runtime: Runtime) -> JSONResponse:
+    redeemed, account_id = await _one_account(request, runtime, "TRANSFER_DESTINATIONS")
     destinations = await _ask_bank(redeemed, redeemed.runtime.banks.transfer_destinations(redeemed.grant, account_id))
     return json_response(TransferDestinationList(transfer_destinations=[
         TransferDestinationView(type=d.type, identifiers=d.identifiers, name=d.name) for d in destinations
     ]))
 
 
-async def confirm_funds(request: Request) -> JSONResponse:
-    redeemed, account_id = await _one_account(request, "FUNDS_CONFIRMATIONS")  # who asks, before what they sent
+async def confirm_funds(request: Request, runtime: Runtime) -> JSONResponse:
+    redeemed, account_id = await _one_account(request, runtime, "FUNDS_CONFIRMATIONS")  # who asks, before what they sent
     body = await parse_body(request, FundsConfirmationIn)
     amount = body.amount.decimal()
     if amount <= 0:
@@ -226,18 +225,18 @@ def _op(summary: str, resource: str, response: Any, **extra: Any) -> Operation:
 
 
 routes = [
-    ApiRoute("/accounts", list_accounts, methods=["GET"], operation=_op("The granted accounts", "ACCOUNTS", AccountList)),
-    ApiRoute("/accounts/{account_id}", get_account, methods=["GET"], operation=_op("One account", "ACCOUNTS", AccountEnvelope)),
-    ApiRoute("/accounts/{account_id}/balance", get_balance, methods=["GET"],
+    ApiRoute("/accounts", list_accounts, methods=["GET"], name="list_accounts", operation=_op("The granted accounts", "ACCOUNTS", AccountList)),
+    ApiRoute("/accounts/{account_id}", get_account, methods=["GET"], name="account", operation=_op("One account", "ACCOUNTS", AccountEnvelope)),
+    ApiRoute("/accounts/{account_id}/balance", get_balance, methods=["GET"], name="balance",
              operation=_op("An account's balance", "BALANCES", BalanceEnvelope)),
-    ApiRoute("/accounts/{account_id}/transactions", list_transactions, methods=["GET"],
+    ApiRoute("/accounts/{account_id}/transactions", list_transactions, methods=["GET"], name="list_transactions",
              operation=_op("Transactions, newest first, by cursor", "TRANSACTIONS", TransactionPage, query=TransactionsQuery)),
-    ApiRoute("/accounts/{account_id}/transactions/{transaction_id}", get_transaction, methods=["GET"],
+    ApiRoute("/accounts/{account_id}/transactions/{transaction_id}", get_transaction, methods=["GET"], name="transaction",
              operation=_op("One transaction", "TRANSACTIONS", TransactionEnvelope)),
-    ApiRoute("/accounts/{account_id}/standing-orders", list_standing_orders, methods=["GET"],
+    ApiRoute("/accounts/{account_id}/standing-orders", list_standing_orders, methods=["GET"], name="list_standing_orders",
              operation=_op("Standing orders", "STANDING_ORDERS", StandingOrderList)),
-    ApiRoute("/accounts/{account_id}/transfer-destinations", list_transfer_destinations, methods=["GET"],
+    ApiRoute("/accounts/{account_id}/transfer-destinations", list_transfer_destinations, methods=["GET"], name="list_transfer_destinations",
              operation=_op("Where transfers to this account can be sent", "TRANSFER_DESTINATIONS", TransferDestinationList)),
-    ApiRoute("/accounts/{account_id}/funds-confirmation", confirm_funds, methods=["POST"],
+    ApiRoute("/accounts/{account_id}/funds-confirmation", confirm_funds, methods=["POST"], name="confirm_funds",
              operation=_op("Are funds available for an amount?", "FUNDS_CONFIRMATIONS", FundsConfirmation, body=FundsConfirmationIn)),
 ]

@@ -55,25 +55,24 @@ def rate_limited(retry_after: int) -> ApiError:
                     headers={"Retry-After": str(retry_after)})
 
 
-async def _limit(request: Request, kind: str, key: str) -> None:
-    runtime: Runtime = request.app.state.runtime
+async def _limit(runtime: Runtime, kind: str, key: str) -> None:
     wait = await runtime.over_limit(kind, key)
     if wait is not None:
         raise rate_limited(wait)
 
 
-async def require_app(request: Request, role: str | None) -> Caller:
+async def require_app(request: Request, runtime: Runtime, role: str | None) -> Caller:
     """The calling app; 401 without a live access token, 403 when it lacks `role`."""
     token = bearer_token(request)
     if token is None:
         raise _unauthorized("unauthorized", "send Authorization: Bearer <access token>", REALM)
-    caller = await request.app.state.runtime.db.run(_look_up, request.app.state.runtime, token)
+    caller = await runtime.db.run(_look_up, runtime, token)
     if caller is None:
         raise _unauthorized(
             "invalid_token", "the access token is unknown, expired or revoked",
             f'{REALM}, error="invalid_token", error_description="the access token is unknown, expired or revoked"',
         )
-    await _limit(request, "api", caller.app.id)
+    await _limit(runtime, "api", caller.app.id)
     if role is not None:
         if not caller.app.has_role(role):
             raise ApiError(403, "insufficient_role", f"this endpoint is for apps with the {role} role")

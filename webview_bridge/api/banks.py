@@ -13,6 +13,7 @@ from webview_bridge.wire import BankList, BankView
 from webview_bridge.wire import Paging
 from webview_bridge.api.operations import ApiRoute, Operation, json_response, parse_query
 from webview_bridge.banks.directory import FEATURES, Bank, BankQuery
+from webview_bridge.runtime import Runtime
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
@@ -54,9 +55,9 @@ def bank_view(bank: Bank) -> BankView:
     )
 
 
-async def list_banks(request: Request) -> JSONResponse:
+async def list_banks(request: Request, runtime: Runtime) -> JSONResponse:
     query = parse_query(request, BanksQuery)
-    found = request.app.state.runtime.directory.find(BankQuery(
+    found = runtime.directory.find(BankQuery(
         ids=_comma_list(query.ids),
         search=query.search,
         countries=_comma_list(query.countries),
@@ -72,6 +73,6 @@ async def list_banks(request: Request) -> JSONResponse:
 
 
 routes = [
-    ApiRoute("/banks", list_banks, methods=["GET"], operation=Operation(
+    ApiRoute("/banks", list_banks, methods=["GET"], name="list_banks", operation=Operation(
         "Search the bank directory", query=BanksQuery, responses={200: BankList}, tags=["banks"])),
 ]

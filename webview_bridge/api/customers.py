@@ -20,6 +20,7 @@ from webview_bridge.domain.customers import MAX_TTL_MINUTES, check_phones, check
 from webview_bridge.errors import ApiError
 from webview_bridge.store import apps as app_store
 from webview_bridge.store import customers as customer_store
+from webview_bridge.runtime import Runtime
 
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 MAX_BATCH = 1000
@@ -87,8 +88,8 @@ def _phones(items: list[Phone]) -> list[tuple[str, bool]]:
     return [(p.hash, p.primary) for p in items]
 
 
-async def put_customers(request: Request) -> JSONResponse:
-    caller = await require_app(request, "bank")
+async def put_customers(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "bank")
     body = await parse_body(request, CustomersIn)
     seen: dict[str, int] = {}
     specs = []
@@ -97,7 +98,6 @@ async def put_customers(request: Request) -> JSONResponse:
             raise ApiError(400, "duplicate_client_id", "this client_id appears twice in the batch", f"customers[{i}].client_id")
         check_phones(_phones(item.phones), f"customers[{i}].phones")
         specs.append(customer_store.CustomerSpec(item.client_id, _phones(item.phones)))
-    runtime = request.app.state.runtime
     created, updated = await runtime.db.run(customer_store.upsert, runtime.db, runtime.clock, runtime.keyring, caller.app, specs)
     return json_response(CustomersOut(created=created, updated=updated))
 
@@ -122,8 +122,8 @@ def _resolver(bank_app: App, by: str):
     return resolve
 
 
-async def _issue(request: Request, kind: Any, by: str) -> JSONResponse:
-    caller = await require_app(request, "bank")
+async def _issue(request: Request, runtime: Runtime, kind: Any, by: str) -> JSONResponse:
+    caller = await require_app(request, runtime, "bank")
     items = await parse_body(request, list[kind])
     if not items:
         raise ApiError(400, "invalid_length", "send at least one element", None)
@@ -139,7 +139,6 @@ async def _issue(request: Request, kind: Any, by: str) -> JSONResponse:
         else:
             spec["client_id"] = item.client_id
         wanted.append(spec)
-    runtime = request.app.state.runtime
     issued = await runtime.db.run(customer_store.issue_tokens, runtime.db, runtime.clock, runtime.keyring, caller.app,
                                      wanted, _resolver(caller.app, by))
     return JSONResponse([
@@ -149,17 +148,16 @@ async def _issue(request: Request, kind: Any, by: str) -> JSONResponse:
     ])
 
 
-async def tokens_by_phone(request: Request) -> JSONResponse:
-    return await _issue(request, PhoneTokenIn, "phones")
+async def tokens_by_phone(request: Request, runtime: Runtime) -> JSONResponse:
+    return await _issue(request, runtime, PhoneTokenIn, "phones")
 
 
-async def tokens_by_client_id(request: Request) -> JSONResponse:
-    return await _issue(request, ClientIdTokenIn, "client_id")
+async def tokens_by_client_id(request: Request, runtime: Runtime) -> JSONResponse:
+    return await _issue(request, runtime, ClientIdTokenIn, "client_id")
 
 
-async def activations(request: Request) -> JSONResponse:
+async def activations(request: Request, runtime: Runtime) -> JSONResponse:
     """A customer accepts the service's terms without a page (independent activation)."""
-    runtime = request.app.state.runtime
     secret = bearer_token(request)
     token = await runtime.db.run(customer_store.find_token, runtime.db, runtime.keyring, secret) if secret else None
     if token is None or not token.live(runtime.clock.now()):
@@ -177,16 +175,16 @@ async def activations(request: Request) -> JSONResponse:
 
 
 routes = [
-    ApiRoute("/customers", put_customers, methods=["PUT"], operation=Operation(
+    ApiRoute("/customers", put_customers, methods=["PUT"], name="put_customers", operation=Operation(
         "Preload or update the bank's customers", auth="bank", body=CustomersIn, responses={200: CustomersOut, 409: None},
         tags=["customers"])),
-    ApiRoute("/client-tokens/phone-hash", tokens_by_phone, methods=["POST"], operation=Operation(
+    ApiRoute("/client-tokens/phone-hash", tokens_by_phone, methods=["POST"], name="tokens_by_phone", operation=Operation(
         "Client tokens for customers named by phone hashes (all or nothing)", auth="bank", body=list[PhoneTokenIn],
         responses={200: list[ClientTokenOut], 404: None, 409: None}, tags=["customers"])),
-    ApiRoute("/client-tokens/client-id", tokens_by_client_id, methods=["POST"], operation=Operation(
+    ApiRoute("/client-tokens/client-id", tokens_by_client_id, methods=["POST"], name="tokens_by_client_id", operation=Operation(
         "Client tokens for customers named by the bank's client id (all or nothing)", auth="bank",
         body=list[ClientIdTokenIn], responses={200: list[ClientTokenOut], 404: None}, tags=["customers"])),
-    ApiRoute("/activations", activations, methods=["POST"], operation=Operation(
+    ApiRoute("/activations", activations, methods=["POST"], name="activations", operation=Operation(
         "Activate the customer a client token names (independent activation)", auth="client", body=ActivationIn,
         responses={201: ActivationOut, 200: ActivationOut}, tags=["customers"])),
 ]

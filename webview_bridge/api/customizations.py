@@ -16,6 +16,8 @@ from webview_bridge.api.token_requests import NoCardNumber
 from webview_bridge.domain.customizations import Customization, check_contrast, decode_logo, DARK, LIGHT
 from webview_bridge.errors import not_found
 from webview_bridge.store import customizations as store
+from webview_bridge.routing import path_for, public_url_for
+from webview_bridge.runtime import Runtime
 
 HEX = r"^#[0-9A-Fa-f]{6}$"
 PREVIEW_LIFETIME = timedelta(hours=1)
@@ -104,65 +106,60 @@ def _checked(body: CustomizationIn) -> dict:
     return {**body.model_dump(exclude={"colors", "dark_colors"}), "colors": colors, "dark_colors": dark}
 
 
-async def create(request: Request) -> JSONResponse:
-    caller = await require_app(request, "tpp")
+async def create(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "tpp")
     values = _checked(await parse_body(request, CustomizationIn))
-    runtime = request.app.state.runtime
     made = await runtime.db.run(store.create, runtime.db, runtime.clock, caller.app.id, values)
     return json_response(CustomizationEnvelope(customization=CustomizationView.of(made)), status=201,
-                         headers={"Location": f"/customizations/{made.id}"})
+                         headers={"Location": path_for(request, "customization", customization_id=made.id)})
 
 
-async def _own(request: Request) -> tuple[str, Customization]:
-    caller = await require_app(request, "tpp")
-    runtime = request.app.state.runtime
+async def _own(request: Request, runtime: Runtime) -> tuple[str, Customization]:
+    caller = await require_app(request, runtime, "tpp")
     found = await runtime.db.run(store.get, runtime.db, request.path_params["customization_id"], caller.app.id)
     if found is None:
         raise not_found("customization", "customization_not_found")
     return caller.app.id, found
 
 
-async def read(request: Request) -> JSONResponse:
-    _, found = await _own(request)
+async def read(request: Request, runtime: Runtime) -> JSONResponse:
+    _, found = await _own(request, runtime)
     return json_response(CustomizationEnvelope(customization=CustomizationView.of(found)))
 
 
-async def replace(request: Request) -> JSONResponse:
-    owner, found = await _own(request)
+async def replace(request: Request, runtime: Runtime) -> JSONResponse:
+    owner, found = await _own(request, runtime)
     values = _checked(await parse_body(request, CustomizationIn))
-    runtime = request.app.state.runtime
     changed = await runtime.db.run(store.replace, runtime.db, runtime.clock, found.id, owner, values)
     if changed is None:
         raise not_found("customization", "customization_not_found")
     return json_response(CustomizationEnvelope(customization=CustomizationView.of(changed)))
 
 
-async def remove(request: Request) -> Response:
-    owner, found = await _own(request)
-    runtime = request.app.state.runtime
+async def remove(request: Request, runtime: Runtime) -> Response:
+    owner, found = await _own(request, runtime)
     await runtime.db.run(store.remove, runtime.db, found.id, owner)
     return Response(status_code=204)
 
 
-async def preview_link(request: Request) -> JSONResponse:
+async def preview_link(request: Request, runtime: Runtime) -> JSONResponse:
     """A short-lived signed link to the theme gallery, for the UX team (no API credentials needed there)."""
-    owner, found = await _own(request)
-    runtime = request.app.state.runtime
+    owner, found = await _own(request, runtime)
     signed = runtime.keyring.serializer("preview").dumps({"cz": found.id, "app": owner})
-    return json_response(PreviewLink(url=f"{runtime.settings.base_url}/app/preview/{signed}",
+    return json_response(PreviewLink(url=public_url_for(request, runtime.settings.base_url, "preview_gallery", signed=signed),
                                      expires_at=runtime.clock.now() + PREVIEW_LIFETIME))
 
 
 routes = [
-    ApiRoute("/customizations", create, methods=["POST"], operation=Operation(
+    ApiRoute("/customizations", create, methods=["POST"], name="create_customization", operation=Operation(
         "Create a theme", auth="tpp", body=CustomizationIn, responses={201: CustomizationEnvelope}, tags=["customizations"])),
-    ApiRoute("/customizations/{customization_id}", read, methods=["GET"], operation=Operation(
+    ApiRoute("/customizations/{customization_id}", read, methods=["GET"], name="customization", operation=Operation(
         "A theme, for its owner", auth="tpp", responses={200: CustomizationEnvelope}, tags=["customizations"])),
-    ApiRoute("/customizations/{customization_id}", replace, methods=["PUT"], operation=Operation(
+    ApiRoute("/customizations/{customization_id}", replace, methods=["PUT"], name="replace_customization", operation=Operation(
         "Replace a theme", auth="tpp", body=CustomizationIn, responses={200: CustomizationEnvelope}, tags=["customizations"])),
-    ApiRoute("/customizations/{customization_id}", remove, methods=["DELETE"], operation=Operation(
+    ApiRoute("/customizations/{customization_id}", remove, methods=["DELETE"], name="remove_customization", operation=Operation(
         "Delete a theme", auth="tpp", responses={204: None}, tags=["customizations"])),
-    ApiRoute("/customizations/{customization_id}/preview", preview_link, methods=["GET"], operation=Operation(
+    ApiRoute("/customizations/{customization_id}/preview", preview_link, methods=["GET"], name="customization_preview", operation=Operation(
         "A one-hour link to the theme gallery: every screen, light and dark", auth="tpp", responses={200: PreviewLink},
         tags=["customizations"])),
 ]

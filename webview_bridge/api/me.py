@@ -9,10 +9,11 @@ from starlette.responses import JSONResponse
 from webview_bridge.wire import AppEnvelope, AppView
 from webview_bridge.api.auth import require_app
 from webview_bridge.api.operations import ApiRoute, Operation, json_response
+from webview_bridge.runtime import Runtime
 
 
-async def me(request: Request) -> JSONResponse:
-    caller = await require_app(request, None)
+async def me(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, None)
     app = caller.app
     view = AppView(
         id=app.id, name=app.name, roles=sorted(app.roles), scope=sorted(caller.scope),
@@ -22,6 +23,6 @@ async def me(request: Request) -> JSONResponse:
 
 
 routes = [
-    ApiRoute("/me", me, methods=["GET"], operation=Operation(
+    ApiRoute("/me", me, methods=["GET"], name="me", operation=Operation(
         "The calling app", auth="app", responses={200: AppEnvelope}, tags=["apps"])),
 ]

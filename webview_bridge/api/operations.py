@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from webview_bridge.errors import ApiError, from_validation_error
+from webview_bridge.routing import Handler, with_runtime
 from webview_bridge.wire import ResponseModel, StrictModel  # noqa: F401 - the API's models build on these
 
 T = TypeVar("T")
@@ -32,10 +33,10 @@ class Operation:
 
 
 class ApiRoute(Route):
-    def __init__(
-        self, path: str, endpoint: Callable[..., Any], *, methods: list[str], operation: Operation
-    ) -> None:
-        super().__init__(path, endpoint, methods=methods)
+    """A named JSON operation whose handler takes `(request, runtime)`."""
+
+    def __init__(self, path: str, handler: Handler, *, methods: list[str], name: str, operation: Operation) -> None:
+        super().__init__(path, with_runtime(handler), methods=methods, name=name)
         self.operation = operation
 
 

@@ -24,6 +24,8 @@ from webview_bridge.security.pan import contains_pan
 from webview_bridge.store import customizations as customization_store
 from webview_bridge.store import token_requests as request_store
 from webview_bridge.store import tokens as token_store
+from webview_bridge.routing import path_for, public_url_for
+from webview_bridge.runtime import Runtime
 
 assert set(Resource.__args__) == set(RESOURCES)  # type: ignore[attr-defined]
 
@@ -130,12 +132,11 @@ def token_request_view(request: TokenRequest, now: Any) -> TokenRequestView:
     )
 
 
-async def create_token_request(request: Request) -> JSONResponse:
-    caller = await require_app(request, "tpp")
+async def create_token_request(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "tpp")
     body = await parse_body(request, TokenRequestIn)
     details = body.model_dump(mode="json", exclude={"csrf_token"})
     details["description"] = body.description or body.ref_id
-    runtime = request.app.state.runtime
     customization_id = details.get("customization_id")
     owned = customization_id is not None and await runtime.db.run(
         customization_store.get, runtime.db, customization_id, caller.app.id) is not None
@@ -145,31 +146,30 @@ async def create_token_request(request: Request) -> JSONResponse:
     check_context(details, caller.app, runtime.banks.get, owns_customization=lambda _id: owned)
     csrf_token_hash = hashlib.sha256(body.csrf_token.encode()).hexdigest()
     stored = await runtime.db.run(request_store.create, runtime.db, runtime.clock, caller.app.id, csrf_token_hash, details)
-    url = f"{runtime.settings.base_url}/app/request-token/{stored.id}"
+    url = public_url_for(request, runtime.settings.base_url, "request_token", request_id=stored.id)
     created = TokenRequestCreated(token_request=token_request_view(stored, runtime.clock.now()), url=url)
-    return json_response(created, status=201, headers={"Location": f"/token-requests/{stored.id}"})
+    return json_response(created, status=201, headers={"Location": path_for(request, "token_request", request_id=stored.id)})
 
 
-async def _own_request(request: Request, app_id: str) -> TokenRequest:
-    found = await request.app.state.runtime.db.run(request_store.get, request.app.state.runtime.db, request.path_params["request_id"])
+async def _own_request(request: Request, runtime: Runtime, app_id: str) -> TokenRequest:
+    found = await runtime.db.run(request_store.get, runtime.db, request.path_params["request_id"])
     return owned_by(found, app_id, "token request", "token_request_not_found")
 
 
-async def get_token_request(request: Request) -> JSONResponse:
-    caller = await require_app(request, "tpp")
-    found = await _own_request(request, caller.app.id)
-    now = request.app.state.runtime.clock.now()
+async def get_token_request(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "tpp")
+    found = await _own_request(request, runtime, caller.app.id)
+    now = runtime.clock.now()
     return json_response(TokenRequestEnvelope(token_request=token_request_view(found, now)))
 
 
-async def get_result(request: Request) -> JSONResponse:
+async def get_result(request: Request, runtime: Runtime) -> JSONResponse:
     """Anyone with the id until it expires (the WebView-initiated flow); afterwards only its creator."""
     query = parse_query(request, ResultQuery)
-    runtime = request.app.state.runtime
     now = runtime.clock.now()
     if "authorization" in request.headers:
-        caller = await require_app(request, None)
-        found = await _own_request(request, caller.app.id)
+        caller = await require_app(request, runtime, None)
+        found = await _own_request(request, runtime, caller.app.id)
     else:
         found = await runtime.db.run(request_store.get, runtime.db, request.path_params["request_id"])
         if found is None or found.is_expired(now):
@@ -186,11 +186,11 @@ async def get_result(request: Request) -> JSONResponse:
 
 
 routes = [
-    ApiRoute("/token-requests", create_token_request, methods=["POST"], operation=Operation(
+    ApiRoute("/token-requests", create_token_request, methods=["POST"], name="create_token_request", operation=Operation(
         "Store a token request", auth="tpp", body=TokenRequestIn, responses={201: TokenRequestCreated}, tags=["token requests"])),
-    ApiRoute("/token-requests/{request_id}", get_token_request, methods=["GET"], operation=Operation(
+    ApiRoute("/token-requests/{request_id}", get_token_request, methods=["GET"], name="token_request", operation=Operation(
         "A token request, for its creator", auth="tpp", responses={200: TokenRequestEnvelope}, tags=["token requests"])),
-    ApiRoute("/token-requests/{request_id}/result", get_result, methods=["GET"], operation=Operation(
+    ApiRoute("/token-requests/{request_id}/result", get_result, methods=["GET"], name="token_request_result", operation=Operation(
         "The outcome of a token request", query=ResultQuery, responses={200: TokenRequestResult, 409: None},
         tags=["token requests"])),
 ]

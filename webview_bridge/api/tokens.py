@@ -15,6 +15,7 @@ from webview_bridge.domain.token_requests import check_repeated_description
 from webview_bridge.domain.tokens import Token
 from webview_bridge.store import token_requests as request_store
 from webview_bridge.store import tokens as token_store
+from webview_bridge.runtime import Runtime
 
 # Beyond any real list, and small enough that page × per_page fits SQL's OFFSET (schemathesis found 10^21).
 MAX_PAGE = 1_000_000
@@ -39,15 +40,14 @@ def token_view(token: Token, now) -> TokenView:
     )
 
 
-async def _own_token(request: Request, app_id: str) -> Token:
-    token = await request.app.state.runtime.db.run(token_store.get, request.app.state.runtime.db, request.path_params["token_id"])
+async def _own_token(request: Request, runtime: Runtime, app_id: str) -> Token:
+    token = await runtime.db.run(token_store.get, runtime.db, request.path_params["token_id"])
     return owned_by(token, app_id, "token", "token_not_found")
 
 
-async def list_tokens(request: Request) -> JSONResponse:
-    caller = await require_app(request, "tpp")
+async def list_tokens(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "tpp")
     query = parse_query(request, TokensQuery)
-    runtime = request.app.state.runtime
     found, total = await runtime.db.run(
         token_store.list_for_app, runtime.db, runtime.clock, caller.app.id, query.status, query.page, query.per_page
     )
@@ -56,32 +56,31 @@ async def list_tokens(request: Request) -> JSONResponse:
     return json_response(TokenList(tokens=[token_view(t, now) for t in found], paging=paging))
 
 
-async def get_token(request: Request) -> JSONResponse:
-    caller = await require_app(request, "tpp")
-    token = await _own_token(request, caller.app.id)
-    return json_response(TokenEnvelope(token=token_view(token, request.app.state.runtime.clock.now())))
+async def get_token(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "tpp")
+    token = await _own_token(request, runtime, caller.app.id)
+    return json_response(TokenEnvelope(token=token_view(token, runtime.clock.now())))
 
 
-async def cancel_token(request: Request) -> JSONResponse:
-    caller = await require_app(request, "tpp")
+async def cancel_token(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "tpp")
     body = await parse_body(request, CancelIn) if await request.body() else CancelIn()
-    token = await _own_token(request, caller.app.id)
-    runtime = request.app.state.runtime
+    token = await _own_token(request, runtime, caller.app.id)
     if body.description is not None:
         origin = await runtime.db.run(request_store.get, runtime.db, token.request_id)
         assert origin is not None
         check_repeated_description(body.description, origin)
     cancelled = await runtime.db.run(token_store.cancel, runtime.db, runtime.clock, token.id)
     assert cancelled is not None
-    request.app.state.worker.wake()  # ends the consent at the bank now, or retries until it can
+    runtime.wake_worker()  # ends the consent at the bank now, or retries until it can
     return json_response(TokenEnvelope(token=token_view(cancelled, runtime.clock.now())))
 
 
 routes = [
-    ApiRoute("/tokens", list_tokens, methods=["GET"], operation=Operation(
+    ApiRoute("/tokens", list_tokens, methods=["GET"], name="list_tokens", operation=Operation(
         "The caller's tokens", auth="tpp", query=TokensQuery, responses={200: TokenList}, tags=["tokens"])),
-    ApiRoute("/tokens/{token_id}", get_token, methods=["GET"], operation=Operation(
+    ApiRoute("/tokens/{token_id}", get_token, methods=["GET"], name="token", operation=Operation(
         "A token, for its grantee", auth="tpp", responses={200: TokenEnvelope}, tags=["tokens"])),
-    ApiRoute("/tokens/{token_id}/cancel", cancel_token, methods=["PUT"], operation=Operation(
+    ApiRoute("/tokens/{token_id}/cancel", cancel_token, methods=["PUT"], name="cancel_token", operation=Operation(
         "Cancel a token (idempotent)", auth="tpp", body=CancelIn, responses={200: TokenEnvelope, 409: None}, tags=["tokens"])),
 ]

@@ -16,6 +16,8 @@ from webview_bridge.domain.webhooks import EVENT_TYPES, Webhook, check_event_typ
 from webview_bridge.errors import ApiError
 from webview_bridge.store import events as event_store
 from webview_bridge.store import webhooks as store
+from webview_bridge.routing import path_for
+from webview_bridge.runtime import Runtime
 
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 
@@ -41,55 +43,49 @@ def webhook_view(hook: Webhook) -> WebhookView:
                last_error=hook.last_error, disabled_reason=hook.disabled_reason)
 
 
-async def create_webhook(request: Request) -> JSONResponse:
-    caller = await require_app(request, "tpp")
+async def create_webhook(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "tpp")
     body = await parse_body(request, WebhookIn)
     url, wanted = check_url(body.url), check_event_types(body.events)
-    runtime = request.app.state.runtime
     hook, secret = await runtime.db.run(store.create, runtime.db, runtime.keyring, runtime.clock, caller.app.id, url, wanted)
     created = WebhookCreatedView(**webhook_view(hook).model_dump(), secret=secret)
-    return json_response(WebhookCreated(webhook=created), status=201, headers={"Location": f"/webhooks/{hook.id}"})
+    return json_response(WebhookCreated(webhook=created), status=201, headers={"Location": path_for(request, "webhook", webhook_id=hook.id)})
 
 
-async def list_webhooks(request: Request) -> JSONResponse:
-    caller = await require_app(request, "tpp")
-    runtime = request.app.state.runtime
+async def list_webhooks(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "tpp")
     hooks = await runtime.db.run(store.listed, runtime.db, caller.app.id)
     return json_response(WebhookList(webhooks=[webhook_view(h) for h in hooks]))
 
 
-async def _own(request: Request, app_id: str) -> Webhook:
-    runtime = request.app.state.runtime
+async def _own(request: Request, runtime: Runtime, app_id: str) -> Webhook:
     found = await runtime.db.run(store.get, runtime.db, request.path_params["webhook_id"])
     return owned_by(found, app_id, "webhook", "webhook_not_found")
 
 
-async def get_webhook(request: Request) -> JSONResponse:
-    caller = await require_app(request, "tpp")
-    return json_response(WebhookEnvelope(webhook=webhook_view(await _own(request, caller.app.id))))
+async def get_webhook(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "tpp")
+    return json_response(WebhookEnvelope(webhook=webhook_view(await _own(request, runtime, caller.app.id))))
 
 
-async def change_webhook(request: Request) -> JSONResponse:
-    caller = await require_app(request, "tpp")
+async def change_webhook(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "tpp")
     await parse_body(request, WebhookChange)
-    hook = await _own(request, caller.app.id)
-    runtime = request.app.state.runtime
+    hook = await _own(request, runtime, caller.app.id)
     await runtime.db.run(store.reactivate, runtime.db, hook.id)
-    return json_response(WebhookEnvelope(webhook=webhook_view(await _own(request, caller.app.id))))
+    return json_response(WebhookEnvelope(webhook=webhook_view(await _own(request, runtime, caller.app.id))))
 
 
-async def delete_webhook(request: Request) -> Response:
-    caller = await require_app(request, "tpp")
-    hook = await _own(request, caller.app.id)
-    runtime = request.app.state.runtime
+async def delete_webhook(request: Request, runtime: Runtime) -> Response:
+    caller = await require_app(request, runtime, "tpp")
+    hook = await _own(request, runtime, caller.app.id)
     await runtime.db.run(store.remove, runtime.db, hook.id)
     return Response(status_code=204)
 
 
-async def list_events(request: Request) -> JSONResponse:
-    caller = await require_app(request, "tpp")
+async def list_events(request: Request, runtime: Runtime) -> JSONResponse:
+    caller = await require_app(request, runtime, "tpp")
     query = parse_query(request, EventsQuery)
-    runtime = request.app.state.runtime
     found = await runtime.db.run(event_store.listed, runtime.db, runtime.clock, caller.app.id, query.after, query.limit)
     if found is None:
         raise ApiError(400, "unknown_event", "after names none of this app's events", "after")
@@ -102,13 +98,13 @@ def _op(summary: str, responses: dict, **extra) -> Operation:
 
 
 routes = [
-    ApiRoute("/webhooks", create_webhook, methods=["POST"],
+    ApiRoute("/webhooks", create_webhook, methods=["POST"], name="create_webhook",
              operation=_op("Register a webhook endpoint (its secret is shown only now)", {201: WebhookCreated}, body=WebhookIn)),
-    ApiRoute("/webhooks", list_webhooks, methods=["GET"], operation=_op("The caller's webhook endpoints", {200: WebhookList})),
-    ApiRoute("/webhooks/{webhook_id}", get_webhook, methods=["GET"], operation=_op("A webhook endpoint", {200: WebhookEnvelope})),
-    ApiRoute("/webhooks/{webhook_id}", change_webhook, methods=["PUT"],
+    ApiRoute("/webhooks", list_webhooks, methods=["GET"], name="list_webhooks", operation=_op("The caller's webhook endpoints", {200: WebhookList})),
+    ApiRoute("/webhooks/{webhook_id}", get_webhook, methods=["GET"], name="webhook", operation=_op("A webhook endpoint", {200: WebhookEnvelope})),
+    ApiRoute("/webhooks/{webhook_id}", change_webhook, methods=["PUT"], name="change_webhook",
              operation=_op("Turn a disabled endpoint back on", {200: WebhookEnvelope}, body=WebhookChange)),
-    ApiRoute("/webhooks/{webhook_id}", delete_webhook, methods=["DELETE"], operation=_op("Remove an endpoint", {204: None})),
-    ApiRoute("/events", list_events, methods=["GET"],
+    ApiRoute("/webhooks/{webhook_id}", delete_webhook, methods=["DELETE"], name="delete_webhook", operation=_op("Remove an endpoint", {204: None})),
+    ApiRoute("/events", list_events, methods=["GET"], name="list_events",
              operation=_op("The caller's events of the last 30 days, oldest first", {200: EventList}, query=EventsQuery)),
 ]

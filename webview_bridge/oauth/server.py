@@ -183,9 +183,9 @@ def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
 _STATUS = {"invalid_client": 401}
 
 
-async def _form_request(request: Request) -> FormRequest | JSONResponse:
+async def _form_request(request: Request, runtime: Runtime) -> FormRequest | JSONResponse:
     """Everything Authlib must not trip over is answered here as an RFC 6749 §5.2 error."""
-    settings = request.app.state.runtime.settings
+    settings = runtime.settings
     if plain_http_refused(settings.base_url, request.scope["scheme"]):
         return _oauth_error(400, "invalid_request", "HTTPS is required")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -210,8 +210,9 @@ async def _form_request(request: Request) -> FormRequest | JSONResponse:
     return FormRequest(request.method, uri, headers, form, credentials)
 
 
-def _server(request: Request) -> BridgeAuthorizationServer:
-    return request.app.state.oauth_server
+def _server(runtime: Runtime) -> BridgeAuthorizationServer:
+    assert runtime.oauth_server is not None, "create_app makes it"
+    return runtime.oauth_server
 
 
 def _client_address(request: Request) -> str:
@@ -219,22 +220,22 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-async def token(request: Request) -> JSONResponse:
-    form_request = await _form_request(request)
+async def token(request: Request, runtime: Runtime) -> JSONResponse:
+    form_request = await _form_request(request, runtime)
     if isinstance(form_request, JSONResponse):
         return form_request
     if not form_request.form.get("grant_type"):
         return _oauth_error(400, "invalid_request", "grant_type is required")
-    return await request.app.state.runtime.db.run(_server(request).respond, None, form_request, _client_address(request))
+    return await runtime.db.run(_server(runtime).respond, None, form_request, _client_address(request))
 
 
-async def revoke(request: Request) -> JSONResponse:
+async def revoke(request: Request, runtime: Runtime) -> JSONResponse:
     """RFC 7009; shares the token endpoint's rate limits (PROTOCOL §1)."""
-    form_request = await _form_request(request)
+    form_request = await _form_request(request, runtime)
     if isinstance(form_request, JSONResponse):
         return form_request
-    return await request.app.state.runtime.db.run(
-        _server(request).respond, "revocation", form_request, _client_address(request))
+    return await runtime.db.run(
+        _server(runtime).respond, "revocation", form_request, _client_address(request))
 
 
 class TokenForm(BaseModel):
@@ -261,9 +262,9 @@ class TokenResponse(BaseModel):
 
 
 routes = [
-    ApiRoute("/oauth/token", token, methods=["POST"], operation=Operation(
+    ApiRoute("/oauth/token", token, methods=["POST"], name="oauth_token", operation=Operation(
         "Backend access token: client_credentials or refresh_token (RFC 6749)",
         form_body=TokenForm, responses={200: TokenResponse}, tags=["oauth"])),
-    ApiRoute("/oauth/revoke", revoke, methods=["POST"], operation=Operation(
+    ApiRoute("/oauth/revoke", revoke, methods=["POST"], name="oauth_revoke", operation=Operation(
         "Revoke an access or refresh token (RFC 7009)", form_body=RevocationForm, responses={200: None}, tags=["oauth"])),
 ]

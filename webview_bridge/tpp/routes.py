@@ -122,8 +122,8 @@ def _config(request: Request) -> TppConfig:
 
 
 def _problem(request: Request, status: int, title: str, text: str) -> Response:
-    response = render(request, "tpp_problem.html", {"title": title, "text": text, "event": "ERROR",
-                                                    "event_data": {"code": title}}, status=status)
+    response = render(request.app.state.templates, request, "tpp_problem.html", {
+        "title": title, "text": text, "event": "ERROR", "event_data": {"code": title}}, status=status)
     return response
 
 
@@ -191,8 +191,8 @@ async def callback(request: Request) -> Response:
         response: Response = RedirectResponse(tpp_redirect(config.return_url, {
             "request-id": request_id, "token-id": token_id, "error": error}), status_code=302)
     else:
-        response = render(request, "tpp_done.html", {"result": result, "event": "EXIT",
-                                                     "event_data": {"token_id": token_id, "error": error}})
+        response = render(request.app.state.templates, request, "tpp_done.html", {
+            "result": result, "event": "EXIT", "event_data": {"token_id": token_id, "error": error}})
     response.delete_cookie(cookie_name, path=request.scope.get("root_path", "") + "/")
     return response
 

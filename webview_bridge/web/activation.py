@@ -7,8 +7,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from webview_bridge.routing import PageRoute
+from webview_bridge.runtime import Runtime
 from webview_bridge.store import apps as app_store
 from webview_bridge.store import customers as customer_store
 from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint
@@ -21,11 +22,10 @@ def needs_activation(flow: FlowPage) -> bool:
 
 
 @page_endpoint
-async def show(request: Request) -> Response:
-    flow = await open_flow(request, request.path_params["request_id"])
+async def show(request: Request, runtime: Runtime) -> Response:
+    flow = await open_flow(request, runtime, request.path_params["request_id"])
     if not needs_activation(flow):
         return flow.redirect(flow.url())
-    runtime = flow.runtime
     bank_app = await runtime.db.run(app_store.get, runtime.db, flow.page.client_token.bank_app_id)  # type: ignore[union-attr]
     bank = runtime.banks.get(bank_app.bank_id) if bank_app and bank_app.bank_id else None
     return activation_page(flow, bank_app, bank)
@@ -36,11 +36,10 @@ def activation_page(flow: FlowPage, bank_app: Any, bank: Any) -> Response:
 
 
 @page_endpoint
-async def decide(request: Request) -> Response:
-    flow = await open_flow(request, request.path_params["request_id"], issue=False)
+async def decide(request: Request, runtime: Runtime) -> Response:
+    flow = await open_flow(request, runtime, request.path_params["request_id"], issue=False)
     form = await request.form()
-    await check_csrf(request, form.get("csrf"), flow.token_request.id, flow.page.session_known)
-    runtime = flow.runtime
+    await check_csrf(request, runtime, form.get("csrf"), flow.token_request.id, flow.page.session_known)
     if form.get("decision") == "accept" and needs_activation(flow):
         token = flow.page.client_token
         bank_app = await runtime.db.run(app_store.get, runtime.db, token.bank_app_id)  # type: ignore[union-attr]
@@ -53,6 +52,6 @@ async def decide(request: Request) -> Response:
 
 
 routes = [
-    Route("/app/request-token/{request_id}/activation", show, methods=["GET"]),
-    Route("/app/request-token/{request_id}/activation", decide, methods=["POST"]),
+    PageRoute("/app/request-token/{request_id}/activation", show, methods=["GET"], name="activation"),
+    PageRoute("/app/request-token/{request_id}/activation", decide, methods=["POST"], name="decide_activation"),
 ]

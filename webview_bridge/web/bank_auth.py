@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from webview_bridge.banks.directory import Bank
 from webview_bridge.domain.consent import still_waiting
 from webview_bridge.domain.errors import Refused
-from webview_bridge.runtime import BANK_CALLBACK
+from webview_bridge.routing import PageRoute
+from webview_bridge.runtime import BANK_CALLBACK, Runtime
 from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint, unknown_request
 from webview_bridge.rendering import logo_css
 from webview_bridge.web.session import renew_session
 
 
 @page_endpoint
-async def external(request: Request) -> Response:
+async def external(request: Request, runtime: Runtime) -> Response:
     """GET …/bank-auth: for banks whose login opens outside the WebView (app-to-app)."""
-    flow = await open_flow(request, request.path_params["request_id"])
+    flow = await open_flow(request, runtime, request.path_params["request_id"])
     try:
         bank, url = flow.runtime.consent.at_bank(flow.state, flow.visitor())
     except Refused as refusal:
@@ -45,30 +45,29 @@ def external_page(flow: FlowPage, bank: Bank, url: str, waiting: bool = False) -
 
 
 @page_endpoint
-async def resume(request: Request) -> Response:
+async def resume(request: Request, runtime: Runtime) -> Response:
     """GET /app/resume/{request_id}: an app killed mid-flow reopens it where it stood (same session
     rules: only the session that chose a bank goes on past the selection)."""
-    flow = await open_flow(request, request.path_params["request_id"])
+    flow = await open_flow(request, runtime, request.path_params["request_id"])
     state = flow.state
     if state is None or state.bank_id is None or state.chooser != flow.visitor().session:
         return flow.redirect(flow.url())
     if state.bank_nonce is not None and state.bank_url is not None:
         bank = flow.runtime.banks.get(state.bank_id)
-        return flow.redirect(flow.url("/bank-auth") if bank is not None and bank.requires_external_auth else state.bank_url)
-    return flow.redirect(flow.url("/consent"))
+        return flow.redirect(flow.url("bank_auth") if bank is not None and bank.requires_external_auth else state.bank_url)
+    return flow.redirect(flow.url("consent"))
 
 
 @page_endpoint
-async def callback(request: Request) -> Response:
+async def callback(request: Request, runtime: Runtime) -> Response:
     """GET /app/bank-callback: the bank sends the customer back here, in whatever browser."""
-    runtime = request.app.state.runtime
     returned = runtime.read_bank_return(request.query_params.get("state", ""))
     if returned is None:
-        return unknown_request(request)
+        return unknown_request(request, runtime)
     request_id, nonce = returned
-    flow = await open_flow(request, request_id, pending=False, issue=False)
+    flow = await open_flow(request, runtime, request_id, pending=False, issue=False)
     # Accepted as ours: a new session from here on, so nothing personal is shown to the old one.
-    await renew_session(request)
+    await renew_session(request, runtime)
     try:
         outcome = await runtime.consent.bank_returned(flow.token_request, flow.state, nonce, flow.visitor())
     except Refused as refusal:
@@ -77,7 +76,7 @@ async def callback(request: Request) -> Response:
 
 
 routes = [
-    Route("/app/request-token/{request_id}/bank-auth", external, methods=["GET"]),
-    Route("/app/resume/{request_id}", resume, methods=["GET"]),
-    Route(BANK_CALLBACK, callback, methods=["GET"]),
+    PageRoute("/app/request-token/{request_id}/bank-auth", external, methods=["GET"], name="bank_auth"),
+    PageRoute("/app/resume/{request_id}", resume, methods=["GET"], name="resume"),
+    PageRoute(BANK_CALLBACK, callback, methods=["GET"], name="bank_callback"),
 ]

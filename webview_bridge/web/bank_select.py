@@ -5,12 +5,13 @@ from __future__ import annotations
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from webview_bridge.banks.directory import Bank, BankQuery
 from webview_bridge.domain.consent import offered
 from webview_bridge.domain.errors import Invalid
 from webview_bridge.i18n import N_
+from webview_bridge.routing import PageRoute
+from webview_bridge.runtime import Runtime
 from webview_bridge.web.activation import needs_activation
 from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint
 from webview_bridge.web.handoff import take_client_token
@@ -22,7 +23,7 @@ def offered_banks(flow: FlowPage) -> list[Bank]:
     """The banks this request can use, by name."""
     request = flow.token_request
     key = (tuple(request.details.get("countries") or ()), tuple(request.resources))
-    cache: dict = flow.request.app.state.offered
+    cache: dict = flow.runtime.offered
     banks = cache.get(key)
     if banks is None:  # the directory is fixed for the life of the process: each pair is worked out once
         if len(cache) > 256:
@@ -77,7 +78,7 @@ def selection(flow: FlowPage, search: str, country: str | None = None, status: i
     own = [b for b in shown if b.id == first]
     popular = [b for b in shown if b.popular and b.id != first] if not search else []
     rest = [b for b in shown if b not in own and b not in popular]
-    groups = [{"title": title, "html": rendered_bank_list(flow.request, tuple(banks)),
+    groups = [{"title": title, "html": rendered_bank_list(flow.request, flow.runtime, tuple(banks)),
                "visible": any(b.id in in_country for b in banks)}
               for title, banks in ((YOUR_BANK, own), (POPULAR, popular), (ALL, rest)) if banks]
     country_css = Markup(f'.banks li:not([data-c~="{country}"]){{display:none}}') if country else ""  # a checked code
@@ -88,13 +89,13 @@ def selection(flow: FlowPage, search: str, country: str | None = None, status: i
     }, status=status)
 
 
-def rendered_bank_list(request: Request, banks: tuple[Bank, ...]) -> Markup:
+def rendered_bank_list(request: Request, runtime: Runtime, banks: tuple[Bank, ...]) -> Markup:
     """A group of bank buttons, rendered once per set of banks and language (a few dozen sets in practice)."""
-    cache: dict[tuple[str, ...], Markup] = request.app.state.fragments
+    cache: dict[tuple[str, ...], Markup] = runtime.fragments
     speaks = page_language(request)
     key = (speaks.code, *(b.id for b in banks))
     if key not in cache:
-        env = request.app.state.templates.env
+        env = runtime.templates.env
         if len(cache) > 256:
             cache.clear()
         cache[key] = Markup(env.get_template("_bank_list.html").render(banks=banks, _=speaks.gettext))
@@ -114,28 +115,28 @@ async def _choose(flow: FlowPage, bank_id: str) -> Response:
 
 
 @page_endpoint
-async def entry(request: Request) -> Response:
+async def entry(request: Request, runtime: Runtime) -> Response:
     """GET /app/request-token/{request_id}: where the WebView starts."""
     request_id = request.path_params["request_id"]
-    await take_client_token(request, "/app/request-token/{request_id}")
-    flow = await open_flow(request, request_id)
+    await take_client_token(request, runtime, "/app/request-token/{request_id}")
+    flow = await open_flow(request, runtime, request_id)
     if needs_activation(flow):
-        return flow.redirect(flow.url("/activation"))
+        return flow.redirect(flow.url("activation"))
     if flow.token_request.bank_id:
         return await _choose(flow, flow.token_request.bank_id)
     return selection(flow, request.query_params.get("search", "").strip(), first=flow.page.issuing_bank_id)
 
 
 @page_endpoint
-async def choose_bank(request: Request) -> Response:
+async def choose_bank(request: Request, runtime: Runtime) -> Response:
     """POST /app/request-token/{request_id}/bank: the customer picked a bank."""
-    flow = await open_flow(request, request.path_params["request_id"], issue=False)
+    flow = await open_flow(request, runtime, request.path_params["request_id"], issue=False)
     form = await request.form()
-    await check_csrf(request, form.get("csrf"), flow.token_request.id, flow.page.session_known)
+    await check_csrf(request, runtime, form.get("csrf"), flow.token_request.id, flow.page.session_known)
     return await _choose(flow, str(form.get("bank_id", "")))
 
 
 routes = [
-    Route("/app/request-token/{request_id}", entry, methods=["GET"]),
-    Route("/app/request-token/{request_id}/bank", choose_bank, methods=["POST"]),
+    PageRoute("/app/request-token/{request_id}", entry, methods=["GET"], name="request_token"),
+    PageRoute("/app/request-token/{request_id}/bank", choose_bank, methods=["POST"], name="choose_bank"),
 ]

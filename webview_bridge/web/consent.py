@@ -8,12 +8,13 @@ from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from webview_bridge.banks.model import Account
 from webview_bridge.domain import consent as flow_rules
 from webview_bridge.domain.errors import Invalid, Refused
 from webview_bridge.i18n import N_
+from webview_bridge.routing import PageRoute
+from webview_bridge.runtime import Runtime
 from webview_bridge.web.flow import FlowPage, open_flow, page_endpoint
 from webview_bridge.web.session import check_csrf
 from webview_bridge.rendering import logo_css
@@ -49,8 +50,8 @@ def _screen(flow: FlowPage, screen: flow_rules.ConsentScreen, chosen: set[str] |
 
 
 @page_endpoint
-async def show(request: Request) -> Response:
-    flow = await open_flow(request, request.path_params["request_id"])
+async def show(request: Request, runtime: Runtime) -> Response:
+    flow = await open_flow(request, runtime, request.path_params["request_id"])
     try:
         outcome = await flow.runtime.consent.consent_screen(flow.token_request, flow.state, flow.visitor())
     except Refused as refusal:
@@ -61,10 +62,10 @@ async def show(request: Request) -> Response:
 
 
 @page_endpoint
-async def decide(request: Request) -> Response:
-    flow = await open_flow(request, request.path_params["request_id"], issue=False)
+async def decide(request: Request, runtime: Runtime) -> Response:
+    flow = await open_flow(request, runtime, request.path_params["request_id"], issue=False)
     form = await request.form()
-    await check_csrf(request, form.get("csrf"), flow.token_request.id, flow.page.session_known)
+    await check_csrf(request, runtime, form.get("csrf"), flow.token_request.id, flow.page.session_known)
     consent, visitor = flow.runtime.consent, flow.visitor()
     try:
         if form.get("decision") == "deny":
@@ -91,6 +92,6 @@ async def decide(request: Request) -> Response:
 
 
 routes = [
-    Route("/app/request-token/{request_id}/consent", show, methods=["GET"]),
-    Route("/app/request-token/{request_id}/consent", decide, methods=["POST"]),
+    PageRoute("/app/request-token/{request_id}/consent", show, methods=["GET"], name="consent"),
+    PageRoute("/app/request-token/{request_id}/consent", decide, methods=["POST"], name="decide_consent"),
 ]

@@ -24,6 +24,7 @@ from webview_bridge.store import flows
 from webview_bridge.web.session import csrf_token, current_session, issue_session, remember_session, session_hash
 from webview_bridge.store import tokens as token_store
 from webview_bridge.rendering import page_language, render
+from webview_bridge.routing import Handler, path_for
 
 # What the customer is shown for a refusal from the flow's rules, by its code.
 _REFUSAL_PAGES = {"choose_bank_first": "choose_first", "bank_return_used": "stale", "strong_auth_used": "stale"}
@@ -68,14 +69,14 @@ class FlowPage:
     def session(self) -> str:
         if self.preview_scheme is not None:
             return "preview"
-        value = current_session(self.request)
+        value = current_session(self.request, self.runtime)
         assert value is not None, "open_flow issues a session before anything is shown"
         return value
 
     def visitor(self) -> flow_rules.Visitor:
         token = self.page.client_token
         return flow_rules.Visitor(
-            session=session_hash(self.request, self.session), client_token=token,
+            session=session_hash(self.runtime, self.session), client_token=token,
             issuing_bank_id=self.page.issuing_bank_id,
             context=customer_context(self.request, token.customer_ref if token else None),
         )
@@ -86,24 +87,27 @@ class FlowPage:
         brand = self.theme.display_name if self.theme else self.tpp.name
         return {"app_name": brand, "display_name": acting_as.get("display_name") or brand,
                 "secondary_name": acting_as.get("secondary_name"), "via": bool(acting_as),
-                "logo_url": f"/app/customizations/{self.theme.id}/logo" if self.theme and self.theme.logo else None}
+                "logo_url": path_for(self.request, "customization_logo", customization_id=self.theme.id)
+                if self.theme and self.theme.logo else None}
 
     def csrf(self) -> str:
-        return csrf_token(self.request, self.session, self.token_request.id)
+        return csrf_token(self.runtime, self.session, self.token_request.id)
 
-    def url(self, tail: str = "") -> str:
-        return f"/app/request-token/{self.token_request.id}{tail}"
+    def url(self, screen: str = "request_token") -> str:
+        """The path of one of this request's screens, by route name."""
+        return path_for(self.request, screen, request_id=self.token_request.id)
 
     def render(self, name: str, context: dict[str, Any], status: int = 200) -> Response:
         base = {"flow": self, "rq": self.token_request, "who": self.who_asks, "request_id": self.token_request.id,
                 "theme_css": theme_css(self.theme, self.preview_scheme) if self.preview_scheme else theme_css(self.theme),
                 "consent_text": self.theme.consent_text if self.theme else None,
                 "tpp_lang": self.token_request.details.get("text_language")}
-        response = render(self.request, name, {**base, **context}, status=status, embed_origin=self.tpp.embed_origin)
-        return remember_session(self.request, response)
+        response = render(self.runtime.templates, self.request, name, {**base, **context}, status=status,
+                          embed_origin=self.tpp.embed_origin)
+        return remember_session(self.request, self.runtime, response)
 
     def redirect(self, target: str) -> Response:
-        return remember_session(self.request, RedirectResponse(target, status_code=302))
+        return remember_session(self.request, self.runtime, RedirectResponse(target, status_code=302))
 
     # --- outcomes -------------------------------------------------------------------------
 
@@ -112,9 +116,9 @@ class FlowPage:
         if screens and type(outcome) in screens:
             return await screens[type(outcome)](outcome)
         if isinstance(outcome, flow_rules.ToConsent):
-            return self.redirect(self.url("/consent"))
+            return self.redirect(self.url("consent"))
         if isinstance(outcome, flow_rules.ToBank):
-            return self.redirect(self.url("/bank-auth") if outcome.external else outcome.url)
+            return self.redirect(self.url("bank_auth") if outcome.external else outcome.url)
         if isinstance(outcome, flow_rules.BackToTpp):
             return self.redirect(outcome.url)
         if isinstance(outcome, flow_rules.Finished):
@@ -175,36 +179,36 @@ class PageEnd(Exception):
 UNKNOWN = {"kind": "unknown", "back_url": None, "event": "ERROR"}
 
 
-def unknown_request(request: Request) -> Response:
-    return remember_session(request, render(request, "ending.html", UNKNOWN, status=404))
+def unknown_request(request: Request, runtime: Runtime) -> Response:
+    return remember_session(request, runtime, render(runtime.templates, request, "ending.html", UNKNOWN, status=404))
 
 
-async def open_flow(request: Request, request_id: str, *, pending: bool = True, issue: bool = True) -> FlowPage:
+async def open_flow(request: Request, runtime: Runtime, request_id: str, *, pending: bool = True,
+                    issue: bool = True) -> FlowPage:
     """The flow for a request id with the browser's session, or PageEnd with the right end screen
     (404, 410, already finished). A session the server does not know is replaced by a new one
     (`issue`); form posts pass issue=False, so a forged session is refused, not replaced."""
-    runtime: Runtime = request.app.state.runtime
-    session = current_session(request)
+    session = current_session(request, runtime)
     page = await runtime.db.run(flows.load_page, runtime.db, runtime.keyring, runtime.clock, request_id,
-                                session_hash(request, session) if session else None)
+                                session_hash(runtime, session) if session else None)
     if page is None:
-        raise PageEnd(unknown_request(request))
+        raise PageEnd(unknown_request(request, runtime))
     if not page.session_known and issue:
-        await issue_session(request)
+        await issue_session(request, runtime)
     flow = FlowPage(request, runtime, page)
     if pending and flow.status != "PENDING":
         if not page.session_known and not issue:
-            await issue_session(request)
+            await issue_session(request, runtime)
         raise PageEnd(await flow.finished_page(await runtime.consent.ending(page.request, page.state, flow.visitor().session)))
     return flow
 
 
-def page_endpoint(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+def page_endpoint(handler: Handler) -> Handler:
     """Turn PageEnd into its page, so screens read as the happy path."""
 
-    async def endpoint(request: Request) -> Response:
+    async def endpoint(request: Request, runtime: Runtime) -> Response:
         try:
-            return await handler(request)
+            return await handler(request, runtime)
         except PageEnd as end:
             return end.response
 

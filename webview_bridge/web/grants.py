@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from webview_bridge.domain.customers import ClientToken
 from webview_bridge.domain.tokens import belongs_to_customer
+from webview_bridge.routing import PageRoute, path_for
+from webview_bridge.runtime import Runtime
 from webview_bridge.store import apps as app_store
 from webview_bridge.store import customers as customer_store
 from webview_bridge.store import sessions
@@ -34,12 +35,11 @@ class Holder:
     bank_name: str
 
 
-async def _holder(request: Request) -> Holder | None:
-    runtime = request.app.state.runtime
-    value = current_session(request)
+async def _holder(request: Request, runtime: Runtime) -> Holder | None:
+    value = current_session(request, runtime)
     if value is None:
         return None
-    hashed = session_hash(request, value)
+    hashed = session_hash(runtime, value)
     if not session_alive(await runtime.db.run(sessions.created_at, runtime.db, hashed), runtime.clock.now()):
         return None
     token = await runtime.db.run(customer_store.session_customer, runtime.db, hashed)
@@ -52,42 +52,43 @@ async def _holder(request: Request) -> Holder | None:
     return Holder(token, bank_app.bank_id, bank.name if bank else bank_app.name)
 
 
-async def _page(request: Request, holder: Holder | None, *, stopped: str | None = None, status: int = 200) -> Response:
-    runtime = request.app.state.runtime
+async def _page(request: Request, runtime: Runtime, holder: Holder | None, *, stopped: str | None = None,
+                status: int = 200) -> Response:
     rows = []
     if holder is not None:
         rows = await runtime.db.run(token_store.grants, runtime.db, runtime.clock, holder.bank_id or "",
                                     holder.token.customer_id, holder.token.customer_ref)
     context = {
         "holder": holder, "grants": rows, "stopped": stopped, "resource_words": RESOURCE_WORDS,
-        "csrf": csrf_token(request, current_session(request) or "", GRANTS) if holder else "",
+        "csrf": csrf_token(runtime, current_session(request, runtime) or "", GRANTS) if holder else "",
         "event": "OPEN" if holder else "ERROR",
     }
-    return remember_session(request, render(request, "grants.html", context, status=status if holder else 403))
+    page = render(runtime.templates, request, "grants.html", context, status=status if holder else 403)
+    return remember_session(request, runtime, page)
 
 
-async def show(request: Request) -> Response:
+async def show(request: Request, runtime: Runtime) -> Response:
     """GET /app/grants: the list (the first load carries the bank's client token)."""
-    await take_client_token(request, "/app/grants")
-    return await _page(request, await _holder(request), stopped=request.query_params.get("stopped"))
+    await take_client_token(request, runtime, "/app/grants")
+    return await _page(request, runtime, await _holder(request, runtime), stopped=request.query_params.get("stopped"))
 
 
-async def stop(request: Request) -> Response:
+async def stop(request: Request, runtime: Runtime) -> Response:
     """POST /app/grants/{token_id}/stop: the customer stops sharing; the TPP is told, the bank's consent ended."""
-    holder = await _holder(request)
+    holder = await _holder(request, runtime)
     form = await request.form()
-    await check_csrf(request, form.get("csrf"), GRANTS, session_known=holder is not None)
-    runtime = request.app.state.runtime
+    await check_csrf(request, runtime, form.get("csrf"), GRANTS, session_known=holder is not None)
     token = await runtime.db.run(token_store.get, runtime.db, request.path_params["token_id"])
     assert holder is not None  # check_csrf refused anyone else
     if token is None or not belongs_to_customer(token, holder.bank_id, holder.token.customer_id, holder.token.customer_ref):
-        return await _page(request, holder, status=404)
+        return await _page(request, runtime, holder, status=404)
     await runtime.db.run(token_store.cancel, runtime.db, runtime.clock, token.id)
-    request.app.state.worker.wake()
-    return remember_session(request, RedirectResponse(f"/app/grants?stopped={token.id}", status_code=303))
+    runtime.wake_worker()
+    listed = f"{path_for(request, 'grants')}?stopped={token.id}"
+    return remember_session(request, runtime, RedirectResponse(listed, status_code=303))
 
 
 routes = [
-    Route("/app/grants", show, methods=["GET"]),
-    Route("/app/grants/{token_id}/stop", stop, methods=["POST"]),
+    PageRoute("/app/grants", show, methods=["GET"], name="grants"),
+    PageRoute("/app/grants/{token_id}/stop", stop, methods=["POST"], name="stop_grant"),
 ]

@@ -8,19 +8,19 @@ from starlette.requests import Request
 
 from webview_bridge import logs
 from webview_bridge.api.auth import bearer_token
+from webview_bridge.runtime import Runtime
 from webview_bridge.store import customers as customer_store
 from webview_bridge.web.session import issue_session
 
 
-async def take_client_token(request: Request, path_template: str) -> bool:
+async def take_client_token(request: Request, runtime: Runtime, path_template: str) -> bool:
     """Start a new session for the customer a live client token names (a new one: no fixation)."""
     secret = bearer_token(request)
     if secret is None:
         return False
-    runtime = request.app.state.runtime
     token = await runtime.db.run(customer_store.find_token, runtime.db, runtime.keyring, secret)
     if token is None or not token.live(runtime.clock.now()):
         logs.event("client token refused at hand-off", path_template=path_template)
         return False
-    await issue_session(request, client_token_id=token.id)
+    await issue_session(request, runtime, client_token_id=token.id)
     return True

@@ -2,13 +2,14 @@
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from webview_bridge.rendering import render
+from webview_bridge.routing import PageRoute
+from webview_bridge.runtime import Runtime
 
 
-async def home(request: Request) -> Response:
-    return render(request, "home.html", {"demo": request.app.state.runtime.settings.demo})
+async def home(request: Request, runtime: Runtime) -> Response:
+    return render(runtime.templates, request, "home.html", {"demo": runtime.settings.demo})
 
 
-routes = [Route("/", home, methods=["GET"])]
+routes = [PageRoute("/", home, methods=["GET"], name="home")]

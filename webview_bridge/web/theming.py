@@ -11,7 +11,6 @@ from types import SimpleNamespace
 from itsdangerous import BadSignature
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from webview_bridge.banks.model import Account, AccountDetails
 from webview_bridge.domain import consent as flow_rules
@@ -20,6 +19,8 @@ from webview_bridge.domain.customizations import Customization
 from webview_bridge.domain.errors import Conflict, NotAllowed
 from webview_bridge.domain.token_requests import TokenRequest
 from webview_bridge.errors import ApiError, not_found
+from webview_bridge.routing import PageRoute, path_for
+from webview_bridge.runtime import Runtime
 from webview_bridge.store import customizations as store
 from webview_bridge.store.flows import Page
 from webview_bridge.web.activation import activation_page
@@ -70,8 +71,7 @@ screen("choose_first")(lambda flow: flow.refused(NotAllowed("choose_bank_first",
 screen("unknown")(lambda flow: flow.render("ending.html", UNKNOWN, status=404))
 
 
-async def logo(request: Request) -> Response:
-    runtime = request.app.state.runtime
+async def logo(request: Request, runtime: Runtime) -> Response:
     found = await runtime.db.run(store.get, runtime.db, request.path_params["customization_id"])
     if found is None or not found.logo:
         raise not_found("logo")
@@ -79,8 +79,7 @@ async def logo(request: Request) -> Response:
     return Response(content, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
 
 
-async def _previewed(request: Request) -> Customization:
-    runtime = request.app.state.runtime
+async def _previewed(request: Request, runtime: Runtime) -> Customization:
     try:
         signed = runtime.keyring.serializer("preview").loads(request.path_params["signed"], max_age=PREVIEW_MAX_AGE)
     except BadSignature:
@@ -91,15 +90,16 @@ async def _previewed(request: Request) -> Customization:
     return found
 
 
-async def gallery(request: Request) -> Response:
-    found = await _previewed(request)
-    base = f"/app/preview/{request.path_params['signed']}"
-    frames = [{"screen": s, "scheme": scheme, "src": f"{base}/{s}?scheme={scheme}"} for s in SCREENS for scheme in ("light", "dark")]
-    return render(request, "preview_gallery.html", {"theme": found, "frames": frames})
+async def gallery(request: Request, runtime: Runtime) -> Response:
+    found = await _previewed(request, runtime)
+    signed = request.path_params["signed"]
+    frames = [{"screen": s, "scheme": scheme,
+               "src": f"{path_for(request, 'preview_screen', signed=signed, screen=s)}?scheme={scheme}"}
+              for s in SCREENS for scheme in ("light", "dark")]
+    return render(runtime.templates, request, "preview_gallery.html", {"theme": found, "frames": frames})
 
 
-def _sample_flow(request: Request, theme: Customization, scheme: str) -> FlowPage:
-    runtime = request.app.state.runtime
+def _sample_flow(request: Request, runtime: Runtime, theme: Customization, scheme: str) -> FlowPage:
     now = runtime.clock.now()
     sample = TokenRequest(
         id="rq_preview", app_id=theme.app_id, status="PENDING", created_at=now, expires_at=now + timedelta(minutes=20),
@@ -113,19 +113,19 @@ def _sample_flow(request: Request, theme: Customization, scheme: str) -> FlowPag
     return FlowPage(request, runtime, page, preview_scheme=scheme)
 
 
-async def screen_page(request: Request) -> Response:
-    found = await _previewed(request)
+async def screen_page(request: Request, runtime: Runtime) -> Response:
+    found = await _previewed(request, runtime)
     draw = SCREENS.get(request.path_params["screen"])
     if draw is None:
         raise not_found("screen")
     scheme = request.query_params.get("scheme", "light")
-    response = draw(_sample_flow(request, found, scheme if scheme in ("light", "dark") else "light"))
+    response = draw(_sample_flow(request, runtime, found, scheme if scheme in ("light", "dark") else "light"))
     response.status_code = 200  # a sample of an end screen is not itself an error
     return response
 
 
 routes = [
-    Route("/app/customizations/{customization_id}/logo", logo, methods=["GET"]),
-    Route("/app/preview/{signed}", gallery, methods=["GET"]),
-    Route("/app/preview/{signed}/{screen}", screen_page, methods=["GET"]),
+    PageRoute("/app/customizations/{customization_id}/logo", logo, methods=["GET"], name="customization_logo"),
+    PageRoute("/app/preview/{signed}", gallery, methods=["GET"], name="preview_gallery"),
+    PageRoute("/app/preview/{signed}/{screen}", screen_page, methods=["GET"], name="preview_screen"),
 ]

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from webview_bridge.errors import not_found
+from webview_bridge.routing import PageRoute
+from webview_bridge.runtime import Runtime
 
 
 def _serve(setting: str):
-    async def endpoint(request: Request) -> Response:
-        document = getattr(request.app.state.runtime.settings, setting)
+    async def endpoint(request: Request, runtime: Runtime) -> Response:
+        document = getattr(runtime.settings, setting)
         if document is None:
             raise not_found("association file")
         return Response(document, media_type="application/json", headers={"Cache-Control": "public, max-age=3600"})
@@ -22,6 +23,7 @@ def _serve(setting: str):
 
 
 routes = [
-    Route("/.well-known/apple-app-site-association", _serve("apple_app_site_association"), methods=["GET"]),
-    Route("/.well-known/assetlinks.json", _serve("assetlinks"), methods=["GET"]),
+    PageRoute("/.well-known/apple-app-site-association", _serve("apple_app_site_association"), methods=["GET"],
+              name="apple_app_site_association"),
+    PageRoute("/.well-known/assetlinks.json", _serve("assetlinks"), methods=["GET"], name="assetlinks"),
 ]

@@ -60,7 +60,7 @@ def consent_screen(visit: Visit) -> Response:
         "recurring": consent.recurring, "frequency": consent.frequency_per_day,
         "accounts": [(a, _KINDS[a.kind], _digits(a)) for a in customer_accounts(visit)],
     }
-    return render(visit.request, "sandbox_bank_consent.html", context)
+    return render(visit.request.app.state.templates, visit.request, "sandbox_bank_consent.html", context)
 
 
 async def decide(request: Request, config: SandboxConfig) -> Response:

@@ -95,7 +95,7 @@ def message(request: Request, bank: Any | None, title: str, text: str | None, st
     context: dict[str, Any] = {"bank": bank, "title": title, "text": text}
     if bank is not None:
         context["logo_css"] = logo_css([bank])
-    return harden(render(request, "sandbox_bank_message.html", context, status=status))
+    return harden(render(request.app.state.templates, request, "sandbox_bank_message.html", context, status=status))
 
 
 async def open_visit(request: Request, config: SandboxConfig, *, posting: bool) -> Visit:

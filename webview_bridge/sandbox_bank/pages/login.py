@@ -36,7 +36,7 @@ def signin_page(visit: Visit, *, problem: str | None = None, fields: tuple[str, 
         "bank": visit.bank, "logo_css": logo_css([visit.bank]), "csrf": visit.csrf, "action": visit.page_path,
         "second_factor": visit.authorisation.step == "otp", "problem": problem, "invalid": fields, "username": username,
     }
-    return visit.keep_cookie(render(visit.request, "sandbox_bank_login.html", context, status=status))
+    return visit.keep_cookie(render(visit.request.app.state.templates, visit.request, "sandbox_bank_login.html", context, status=status))
 
 
 async def show(request: Request, config: SandboxConfig) -> Response:

@@ -1,0 +1,56 @@
+"""Routes by name, and what their handlers are given.
+
+Every route is named, and paths are built from those names, never by hand. They are paths, not
+URLs: Starlette's url_for takes the scheme and host from the request's Host header, which this
+server does not trust; an absolute URL starts with the configured public URL instead.
+
+Every handler takes `(request, runtime)`: the one look-up of the process's Runtime is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+if TYPE_CHECKING:  # the TPP helper renders with path_for and must not import the server
+    from webview_bridge.runtime import Runtime
+
+Handler = Callable[[Request, "Runtime"], Awaitable[Response]]
+
+
+def route_path(request: Request, name: str, **params: Any) -> str:
+    """A named route's path in the application's own route table."""
+    return str(request.scope["router"].url_path_for(name, **params))
+
+
+def path_for(request: Request, name: str, **params: Any) -> str:
+    """A named route's path as a browser of this server asks for it (under the root path a proxy strips)."""
+    root = request.scope.get("app_root_path", request.scope.get("root_path", ""))
+    return root + route_path(request, name, **params)
+
+
+def public_url_for(request: Request, base_url: str, name: str, **params: Any) -> str:
+    """A named route's absolute URL: the public URL already names any prefix a proxy adds."""
+    return base_url + route_path(request, name, **params)
+
+
+def with_runtime(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Starlette's endpoint for a handler that takes the Runtime too."""
+
+    async def endpoint(request: Request) -> Response:
+        return await handler(request, request.app.state.runtime)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return endpoint
+
+
+class PageRoute(Route):
+    """A route whose handler takes `(request, runtime)`."""
+
+    def __init__(self, path: str, handler: Handler, *, methods: list[str], name: str) -> None:
+        super().__init__(path, with_runtime(handler), methods=methods, name=name)
