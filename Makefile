@@ -34,7 +34,7 @@ test: system-deps $(VENV)/.test node_modules/axe-core/axe.min.js
 test-sqlite: $(VENV)/.test node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest --db sqlite
 
-# Hardening (issue 9): each prints one JSON line at the end. `make fuzz` runs all three.
+# Hardening: each prints one JSON line at the end. `make fuzz` runs all three.
 fuzz: fuzz-sqlite fuzz-postgresql fuzz-cluster
 
 fuzz-sqlite: $(VENV)/.test
