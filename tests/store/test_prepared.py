@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from webview_bridge.store.database import Database
 from webview_bridge.store.prepared import Prepared
@@ -66,3 +67,14 @@ def test_a_statement_that_needs_python_side_defaults_is_refused(db: Database) ->
     del row["independent_activation"]  # its default is computed by SQLAlchemy's execution context
     with db.write() as conn, pytest.raises(TypeError, match="every column"):
         Prepared(insert(apps)).run(conn, **row)
+
+
+def test_a_driver_error_is_the_error_core_would_raise(db: Database) -> None:
+    """Callers catch SQLAlchemy's IntegrityError (a race lost on a unique key), whichever path ran."""
+    now = datetime(2026, 11, 21, tzinfo=timezone.utc)
+    with db.write() as conn:
+        _INSERT.run(conn, **_row("app_twice", now))
+    with pytest.raises(IntegrityError), db.write() as conn:
+        _INSERT.run(conn, **_row("app_twice", now))
+    with db.read() as conn:
+        assert _GET.first(conn, b_id="app_twice").name == "Ünïcode & co"

@@ -7,6 +7,7 @@ writers queue on the lock instead of failing half-way when a read lock would nee
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -19,8 +20,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do: every instance that migrates takes the same PostgreSQL advisory lock.
@@ -46,7 +47,12 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
         else:
-            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+            self.engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
+            _ping_when_idle(self.engine)
+        # Reads on PostgreSQL need no BEGIN and COMMIT: under READ COMMITTED every statement sees
+        # its own snapshot either way, so a read transaction only costs two round trips.
+        self._reader = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                        if self.dialect == "postgresql" else self.engine)
         self._local = threading.local()
         self._held: list[Connection] = []
         self._held_lock = threading.Lock()
@@ -77,7 +83,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self._connection() as conn, conn.begin():
+        """A transaction that only reads (a write in it is a bug: on PostgreSQL it commits at once)."""
+        conn_cm = self._reader.connect() if self._reader is not self.engine else self._connection()
+        with conn_cm as conn, conn.begin():
             yield conn
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
@@ -159,6 +167,33 @@ def _alembic_config() -> Config:
 def _first_line(exc: BaseException) -> str:
     inner: Any = getattr(exc, "orig", None) or exc
     return (str(inner).strip().splitlines() or [type(inner).__name__])[0]
+
+
+IDLE_BEFORE_PING = 10.0  # seconds
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled PostgreSQL connection before use only when it sat idle for a while.
+
+    A ping on every checkout (`pool_pre_ping`) costs a round trip per transaction; a connection
+    in steady use has just proved itself. One that waited longer than IDLE_BEFORE_PING (a server
+    restart, a proxy's idle timeout) is pinged and, if dead, replaced before the caller sees it.
+    A connection that dies while in use fails its statement, and SQLAlchemy then discards every
+    connection opened before the failure.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["wvb_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("wvb_idle_since")
+        if since is not None and time.monotonic() - since > IDLE_BEFORE_PING:
+            try:
+                engine.dialect.do_ping(dbapi_conn)
+            except Exception as exc:
+                raise DisconnectionError("connection lost while idle") from exc  # the pool opens a new one
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -1,11 +1,11 @@
 """Statements on the hot paths, compiled once and run on the driver's cursor.
 
 SQLAlchemy Core spends ~40 µs of Python around each statement SQLite answers in ~3 µs (cache
-key, execution context, result object). A `Prepared` statement is compiled by SQLAlchemy once,
-and its bind and result processors are SQLAlchemy's own, so values go in and come out exactly
-as `Connection.execute` would store and return them; only the per-call machinery is skipped.
-On PostgreSQL, where the network round trip dwarfs that overhead, it simply calls
-`Connection.execute`.
+key, execution context, result object), and about as much again around each psycopg call on
+PostgreSQL. A `Prepared` statement is compiled by SQLAlchemy once, and its bind and result
+processors are SQLAlchemy's own, so values go in and come out exactly as `Connection.execute`
+would store and return them; only the per-call machinery is skipped. A driver error comes out as
+the SQLAlchemy error `Connection.execute` would raise, and a lost connection is invalidated.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Insert
 
@@ -26,6 +27,7 @@ class _Plan:
     # Each positional parameter: its name, SQLAlchemy's processor, whether the caller must give
     # it, and the value written into the statement (status == "PENDING") when the caller does not.
     binds: Sequence[tuple[str, Callable[[Any], Any] | None, bool, Any]]
+    named: bool  # the driver takes a mapping (psycopg's %(name)s) rather than a sequence (sqlite's ?)
     row: Any  # a namedtuple class, or None for statements without rows
     result_processors: Sequence[Callable[[Any], Any] | None]
 
@@ -33,17 +35,18 @@ class _Plan:
 class Prepared:
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._plans: dict[tuple[str, ...], _Plan] = {}
+        self._plans: dict[tuple[str, ...], _Plan] = {}  # by dialect and, for INSERT, columns given
 
     def _plan(self, conn: Connection, params: Mapping[str, Any]) -> _Plan:
-        # An INSERT compiles to the columns it is given; anything else has one form.
-        keys = tuple(params) if isinstance(self.statement, Insert) else ()
+        # An INSERT compiles to the columns it is given; anything else has one form per dialect.
+        keys = (conn.dialect.name, *(params if isinstance(self.statement, Insert) else ()))
         plan = self._plans.get(keys)
         if plan is None:
             dialect = conn.dialect
-            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys) if keys else None)
-            if dialect.paramstyle != "qmark" or "POSTCOMPILE" in compiled.string:
-                raise TypeError("Prepared runs plain qmark statements only")
+            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys[1:]) if len(keys) > 1 else None)
+            if dialect.paramstyle not in ("qmark", "pyformat") or "POSTCOMPILE" in compiled.string:
+                raise TypeError("Prepared runs plain qmark or pyformat statements only")
+            named = dialect.paramstyle == "pyformat"
             if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
                 raise TypeError("give a Prepared statement every column: it computes no Python-side defaults")
             processors = compiled._bind_processors
@@ -51,8 +54,10 @@ class Prepared:
             binds = compiled.binds
             plan = _Plan(
                 sql=compiled.string,
-                binds=[(name, processors.get(name), binds[name].required, binds[name].effective_value)
-                       for name in compiled.positiontup or ()],
+                binds=[(compiled.escaped_bind_names.get(name, name) if named else name, processors.get(name),
+                        binds[name].required, binds[name].effective_value)
+                       for name in (binds if named else compiled.positiontup or ())],
+                named=named,
                 row=namedtuple("Row", [c.keyname for c in columns]) if columns else None,  # type: ignore[misc]
                 result_processors=[c.type._cached_result_processor(dialect, None) for c in columns],
             )
@@ -61,7 +66,7 @@ class Prepared:
 
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
         plan = self._plan(conn, params)
-        arguments = []
+        values = []
         for name, process, required, constant in plan.binds:
             if name in params:
                 value = params[name]
@@ -69,8 +74,18 @@ class Prepared:
                 raise KeyError(f"a value is required for {name}")
             else:
                 value = constant
-            arguments.append(value if process is None else process(value))
-        return plan, conn.connection.driver_connection.execute(plan.sql, arguments)
+            values.append(value if process is None else process(value))
+        arguments: Any = dict(zip((b[0] for b in plan.binds), values)) if plan.named else values
+        driver = conn.connection.driver_connection
+        try:
+            return plan, driver.execute(plan.sql, arguments)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
+            if lost:
+                conn.invalidate(exc)
+            raise DBAPIError.instance(plan.sql, None, exc, conn.dialect.loaded_dbapi.Error,
+                                      hide_parameters=True, dialect=conn.dialect,
+                                      connection_invalidated=lost) from exc
 
     @staticmethod
     def _row(plan: _Plan, raw: Sequence[Any]) -> Any:
@@ -78,16 +93,12 @@ class Prepared:
 
     def first(self, conn: Connection, **params: Any) -> Any:
         """The first row (attribute access by column name), or None."""
-        if conn.dialect.name != "sqlite":
-            return conn.execute(self.statement, params).first()
         plan, cursor = self._run(conn, params)
         raw = cursor.fetchone()
         cursor.close()
         return None if raw is None else self._row(plan, raw)
 
     def all(self, conn: Connection, **params: Any) -> list[Any]:
-        if conn.dialect.name != "sqlite":
-            return list(conn.execute(self.statement, params).all())
         plan, cursor = self._run(conn, params)
         rows = [self._row(plan, raw) for raw in cursor.fetchall()]
         cursor.close()
@@ -95,8 +106,6 @@ class Prepared:
 
     def run(self, conn: Connection, **params: Any) -> int:
         """Execute an INSERT, UPDATE or DELETE; the number of rows it touched."""
-        if conn.dialect.name != "sqlite":
-            return conn.execute(self.statement, params).rowcount
         _plan, cursor = self._run(conn, params)
         count = cursor.rowcount
         cursor.close()
