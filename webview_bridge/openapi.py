@@ -88,9 +88,8 @@ def _operation(op: Operation, path: str, method: str, schemas: _Schemas) -> dict
         elif status >= 400:
             entry.update(error)
         responses[str(status)] = entry
-    problems = {413: "body too large", 429: "rate limited"}
-    if op.body is not None or op.query is not None or op.form_body is not None:
-        problems[400] = "bad input"
+    # Any operation refuses a NUL character in its path or query as bad input.
+    problems = {400: "bad input", 413: "body too large", 429: "rate limited"}
     if op.body is not None:
         problems[415] = "not JSON"
     if op.auth is not None:

@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from webview_bridge.domain.errors import Invalid
+
 if TYPE_CHECKING:  # the TPP helper renders with path_for and must not import the server
     from webview_bridge.runtime import Runtime
 
@@ -38,10 +40,18 @@ def public_url_for(request: Request, base_url: str, name: str, **params: Any) ->
     return base_url + route_path(request, name, **params)
 
 
+def refuse_nul_in_target(request: Request) -> None:
+    """No id, name or value of this protocol holds a NUL character, and PostgreSQL can neither store
+    nor compare one: a path or query carrying one is bad input, refused before any handler looks."""
+    if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
+        raise Invalid("invalid_request", "the path or query contains a NUL character (%00)")
+
+
 def with_runtime(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Starlette's endpoint for a handler that takes the Runtime too."""
 
     async def endpoint(request: Request) -> Response:
+        refuse_nul_in_target(request)
         return await handler(request, request.app.state.runtime)
 
     endpoint.__name__ = handler.__name__

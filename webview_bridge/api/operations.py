@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from webview_bridge.errors import ApiError, from_validation_error
+from webview_bridge.errors import ApiError, field_path, from_validation_error
 from webview_bridge.routing import Handler, with_runtime
 from webview_bridge.wire import ResponseModel, StrictModel  # noqa: F401 - the API's models build on these
 
@@ -56,9 +57,28 @@ async def parse_body(request: Request, kind: type[T] | Any) -> T:
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
     raw = await request.body()
     try:
-        return _adapter(kind).validate_json(raw, strict=True)
+        parsed = _adapter(kind).validate_json(raw, strict=True)
     except ValidationError as exc:
         raise from_validation_error(exc) from None
+    if b"\\u0000" in raw:  # cheap: only a body that may hold an escaped NUL is walked
+        _refuse_nul(json.loads(raw), ())
+    return parsed
+
+
+def _refuse_nul(value: Any, where: tuple[int | str, ...]) -> None:
+    """No text of this protocol holds a NUL character, and PostgreSQL can neither store nor
+    compare one: the first string (or name) that does is refused, by its place in the body."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            field = field_path(where)
+            raise ApiError(400, "invalid_value", f"{field or 'body'}: contains a NUL character", field)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _refuse_nul(name, (*where, name))
+            _refuse_nul(item, (*where, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul(item, (*where, index))
 
 
 def parse_query(request: Request, kind: type[T]) -> T:

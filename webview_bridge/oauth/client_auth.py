@@ -39,8 +39,9 @@ def presented(authorization: str, form: Mapping[str, str]) -> Presented:
     """The one set of client credentials in a request.
 
     Raises Invalid("invalid_client") for Basic credentials that cannot be read, and
-    Invalid("invalid_request") for a request using HTTP Basic and body credentials at once
-    (RFC 6749 §2.3: one method per request), whichever apps they name.
+    Invalid("invalid_request") for Basic credentials holding a NUL character or a request using
+    HTTP Basic and body credentials at once (RFC 6749 §2.3: one method per request), whichever
+    apps they name.
     """
     scheme, _, encoded = authorization.strip().partition(" ")
     body_id, body_secret = form.get("client_id"), form.get("client_secret")
@@ -55,6 +56,8 @@ def presented(authorization: str, form: Mapping[str, str]) -> Presented:
     # RFC 6749 §2.3.1: the id and secret are form-encoded before Basic encodes them. Decoded here,
     # once, so the app id that is authenticated is the one that is rate-limited.
     client_id, client_secret = unquote_plus(user), unquote_plus(password)
+    if "\x00" in client_id or "\x00" in client_secret:  # RFC 6749 Appendix A: printable characters only
+        raise Invalid("invalid_request", "the Basic credentials contain a NUL character")
     # A body client_id naming the same app is what many clients add anyway; anything more is a second method.
     if body_secret is not None or (body_id is not None and body_id != client_id):
         raise Invalid("invalid_request",

@@ -197,6 +197,8 @@ async def _form_request(request: Request, runtime: Runtime) -> FormRequest | JSO
         return _oauth_error(400, "invalid_request", "the body is not UTF-8")
     form: dict[str, str] = {}
     for name, value in items:
+        if "\x00" in name or "\x00" in value:  # no OAuth parameter holds one (RFC 6749 Appendix A)
+            return _oauth_error(400, "invalid_request", f"{name!r} contains a NUL character")
         if name in form:  # RFC 6749 §3.2: parameters MUST NOT be included more than once
             return _oauth_error(400, "invalid_request", f"{name} is given more than once")
         form[name] = value
