@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from webview_bridge.api import (
     accounts, banks, customers, customizations, grants, health, me, token_requests, tokens, webhooks,
@@ -23,7 +26,6 @@ from webview_bridge.domain.errors import Refused
 from webview_bridge.errors import ApiError, from_refusal
 from webview_bridge.oauth import server as oauth
 from webview_bridge.middleware import EdgeMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 from webview_bridge.resources import STATIC_DIR
 from webview_bridge.runtime import Runtime
 from webview_bridge.settings import Settings
@@ -67,6 +69,22 @@ async def _on_crash(templates: Jinja2Templates, request: Request, exc: Exception
     response = await _on_api_error(templates, request, error)
     response.headers["X-Trace-Id"] = request.state.trace_id
     return response
+
+
+class _CompressAllButOAuth:
+    """Starlette's gzip layer for every answer but /oauth/*'s: those are a few hundred bytes of
+    JSON, always under the size compression starts at, so the layer would only cost them time."""
+
+    def __init__(self, app: ASGIApp, **options: Any) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if path.removeprefix(scope.get("root_path", "")).startswith("/oauth/"):
+            await self.app(scope, receive, send)
+        else:
+            await self.gzip(scope, receive, send)
 
 
 def _under(prefix: str, *groups: list[Route]) -> Mount:
@@ -132,7 +150,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             Middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes),
             # Level 1 (nginx's default) costs half of level 6's CPU for 0.6 KB more on the selection
             # screen; under one TCP segment (1,400 bytes) compressing saves no round trip, so it is not done.
-            Middleware(GZipMiddleware, minimum_size=1400, compresslevel=1),
+            Middleware(_CompressAllButOAuth, minimum_size=1400, compresslevel=1),
         ],
         exception_handlers={ApiError: partial(_on_api_error, templates), Refused: partial(_on_refusal, templates),
                             HTTPException: partial(_on_http_exception, templates), Exception: partial(_on_crash, templates)},

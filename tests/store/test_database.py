@@ -1,5 +1,6 @@
-"""Pooled PostgreSQL connections: one the server dropped while it sat idle is replaced before a
-request sees it, and one in steady use is not pinged before every transaction."""
+"""Reads see each commit as it lands, on both databases; pooled PostgreSQL connections: one the
+server dropped while it sat idle is replaced before a request sees it, and one in steady use is
+not pinged before every transaction."""
 
 from __future__ import annotations
 
@@ -10,7 +11,24 @@ from sqlalchemy.exc import OperationalError
 from webview_bridge.store import database
 from webview_bridge.store.database import Database
 
-pytestmark = pytest.mark.databases("postgresql")
+
+
+def test_a_read_holds_no_snapshot_each_statement_sees_the_last_commit(database_url):
+    """As under PostgreSQL's READ COMMITTED, on SQLite too: a read opens no transaction, so it
+    costs no BEGIN and COMMIT and never pins an old snapshot (nor holds back a WAL checkpoint)."""
+    db = Database(database_url)
+    try:
+        with db.write() as conn:
+            conn.execute(text("CREATE TABLE counter (n INTEGER)"))
+            conn.execute(text("INSERT INTO counter VALUES (1)"))
+        with db.read() as conn:
+            assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 1
+            with Database(database_url).engine.connect() as other:  # another request commits meanwhile
+                other.execute(text("UPDATE counter SET n = 2"))
+                other.commit()
+            assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 2
+    finally:
+        db.dispose()
 
 
 def _pooled_connection_dropped_by_the_server(database_url: str) -> Database:
@@ -23,6 +41,7 @@ def _pooled_connection_dropped_by_the_server(database_url: str) -> Database:
     return db
 
 
+@pytest.mark.databases("postgresql")
 def test_a_connection_dropped_while_idle_is_replaced_before_use(database_url, monkeypatch):
     db = _pooled_connection_dropped_by_the_server(database_url)
     monkeypatch.setattr(database, "IDLE_BEFORE_PING", 0.0)
@@ -33,6 +52,7 @@ def test_a_connection_dropped_while_idle_is_replaced_before_use(database_url, mo
         db.dispose()
 
 
+@pytest.mark.databases("postgresql")
 def test_a_connection_in_steady_use_is_not_pinged(database_url, monkeypatch):
     db = _pooled_connection_dropped_by_the_server(database_url)
     monkeypatch.setattr(database, "IDLE_BEFORE_PING", 3600.0)

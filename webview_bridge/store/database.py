@@ -83,10 +83,20 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A transaction that only reads (a write in it is a bug: on PostgreSQL it commits at once)."""
-        conn_cm = self._reader.connect() if self._reader is not self.engine else self._connection()
-        with conn_cm as conn, conn.begin():
-            yield conn
+        """Statements that only read, each seeing the data committed when it starts, as under
+        PostgreSQL's READ COMMITTED: no BEGIN or COMMIT on either database (a write in it is a bug:
+        it commits at once)."""
+        if self._reader is not self.engine:
+            with self._reader.connect() as conn, conn.begin():
+                yield conn
+            return
+        with self._connection() as conn:
+            conn.info["wvb_read"] = True  # read by _sqlite_on_begin: no BEGIN
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info["wvb_read"] = False
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking database work from a request handler.
@@ -207,7 +217,10 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
-    # Straight to the driver: the statement needs none of SQLAlchemy's execution machinery.
+    # Straight to the driver: the statement needs none of SQLAlchemy's execution machinery. A read
+    # opens no transaction: each statement reads the last commit, and its COMMIT is a no-op.
+    if conn.info.get("wvb_read"):
+        return
     conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if conn.info.get("wvb_write") else "BEGIN")
 
 
