@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -71,32 +71,29 @@ class Database:
         return _Kept(held)  # type: ignore[return-value]
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A transaction that will write: committed on success, rolled back on any exception."""
+    def _transaction(self, sqlite_begin: str | None) -> Iterator[Connection]:
+        """A transaction on this thread's connection; on SQLite `sqlite_begin` is the statement
+        that opens it (read by _sqlite_on_begin), None for none at all."""
         with self._connection() as conn:
-            conn.info["wvb_write"] = True  # read by _sqlite_on_begin: BEGIN IMMEDIATE
+            conn.info["wvb_begin"] = sqlite_begin
             try:
                 with conn.begin():
                     yield conn
             finally:
-                conn.info["wvb_write"] = False
+                del conn.info["wvb_begin"]
 
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def write(self) -> AbstractContextManager[Connection]:
+        """A transaction that will write: committed on success, rolled back on any exception.
+        SQLite's BEGIN IMMEDIATE takes the write lock first, so writers queue instead of failing."""
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def read(self) -> AbstractContextManager[Connection]:
         """Statements that only read, each seeing the data committed when it starts, as under
         PostgreSQL's READ COMMITTED: no BEGIN or COMMIT on either database (a write in it is a bug:
         it commits at once)."""
         if self._reader is not self.engine:
-            with self._reader.connect() as conn, conn.begin():
-                yield conn
-            return
-        with self._connection() as conn:
-            conn.info["wvb_read"] = True  # read by _sqlite_on_begin: no BEGIN
-            try:
-                with conn.begin():
-                    yield conn
-            finally:
-                conn.info["wvb_read"] = False
+            return self._reader.begin()
+        return self._transaction(None)
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking database work from a request handler.
@@ -218,10 +215,10 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(conn: Connection) -> None:
     # Straight to the driver: the statement needs none of SQLAlchemy's execution machinery. A read
-    # opens no transaction: each statement reads the last commit, and its COMMIT is a no-op.
-    if conn.info.get("wvb_read"):
-        return
-    conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if conn.info.get("wvb_write") else "BEGIN")
+    # opens no transaction (None): each statement reads the last commit, and its COMMIT is a no-op.
+    begin = conn.info.get("wvb_begin", "BEGIN")
+    if begin is not None:
+        conn.connection.driver_connection.execute(begin)
 
 
 class _Kept:
