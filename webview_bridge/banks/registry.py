@@ -75,8 +75,18 @@ class Banks:
         self._trusted_key = trusted_key
         self._cache = cache
         self._connectors: dict[str, Connector] = {}
-        # Tests hold every call to the Berlin Group file through this.
-        self.observe: Callable[[Exchange], None] | None = None
+        self._observe: Callable[[Exchange], None] | None = None
+
+    @property
+    def observe(self) -> Callable[[Exchange], None] | None:
+        """Sees every call to a bank as the Berlin Group file would (tests hold each to the file)."""
+        return self._observe
+
+    @observe.setter
+    def observe(self, observer: Callable[[Exchange], None] | None) -> None:
+        self._observe = observer
+        for connector in self._connectors.values():
+            connector.observe = observer  # type: ignore[attr-defined]
 
     def get(self, bank_id: str) -> Bank | None:
         return self.directory.get(bank_id)
@@ -92,10 +102,6 @@ class Banks:
                 trusted_key=self._trusted_key if sandbox else None, reports_bank_user=sandbox, observe=self._observe,
             )
         return found
-
-    def _observe(self, exchange: Exchange) -> None:
-        if self.observe is not None:
-            self.observe(exchange)
 
     async def _ask(self, bank: Bank, what: str, call: Callable[[Connector], Awaitable[T]]) -> T:
         settings = self.directory.connector_settings(bank.id)

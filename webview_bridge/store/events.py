@@ -7,16 +7,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy import Connection, and_, bindparam, insert, select
 
 from webview_bridge.clock import Clock
 from webview_bridge.domain.webhooks import EVENT_RETENTION, Event
 from webview_bridge.ids import new_id
 from webview_bridge.store import outbox
 from webview_bridge.store.database import Database
+from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import events, webhooks
 
 DELIVER = "webhook.deliver"
+# Every change a TPP hears of runs these two: compiled once.
+_INSERT = Prepared(insert(events).inline())
+_LISTENERS = Prepared(select(webhooks.c.id, webhooks.c.events)
+                      .where(webhooks.c.app_id == bindparam("app_id"), webhooks.c.status == "active"))
 
 
 def _to_event(row: Any) -> Event:
@@ -28,9 +33,8 @@ def emit(conn: Connection, clock: Clock, app_id: str, event_type: str, data: dic
     """Record an event and promise its delivery to each of the app's endpoints that wants it."""
     event_id = new_id("ev")
     now = clock.now()
-    conn.execute(insert(events).values(id=event_id, app_id=app_id, type=event_type, data=data, created_at=now))
-    for row in conn.execute(select(webhooks.c.id, webhooks.c.events).where(
-            webhooks.c.app_id == app_id, webhooks.c.status == "active")).all():
+    _INSERT.run(conn, id=event_id, app_id=app_id, type=event_type, data=data, created_at=now)
+    for row in _LISTENERS.all(conn, app_id=app_id):
         if row.events is None or event_type in row.events:
             outbox.enqueue(conn, clock, DELIVER, {"webhook_id": row.id, "event_id": event_id},
                            ordering_key=f"{row.id}:{ordering or event_id}"[:64])

@@ -17,10 +17,13 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 
 from webview_bridge.clock import Clock
 from webview_bridge.store.database import Database
+from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import outbox
 
 LEASE = timedelta(minutes=2)
 ENQUEUED = "wvb_outbox_enqueued"
+# Several per flow (a request's expiry, a token's notices, each webhook delivery): compiled once.
+_INSERT = Prepared(insert(outbox).inline())
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,8 @@ def enqueue(conn: Connection, clock: Clock, topic: str, payload: dict[str, Any],
     now = clock.now()
     if due_at is None or due_at <= now:
         conn.info[ENQUEUED] = True  # read at commit, to wake this instance's worker at once; later work waits for its poll
-    conn.execute(insert(outbox).values(topic=topic, ordering_key=ordering_key, payload=payload, created_at=now,
-                                       due_at=due_at or now, attempts=0, last_error=None, done_at=None))
+    _INSERT.run(conn, topic=topic, ordering_key=ordering_key, payload=payload, created_at=now, due_at=due_at or now,
+                attempts=0, last_error=None, done_at=None)
 
 
 def claim(db: Database, clock: Clock, limit: int = 20) -> list[Task]:
