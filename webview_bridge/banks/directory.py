@@ -61,9 +61,9 @@ class Bank:
         words = [w for w in self.name.replace("&", " ").split() if w[:1].isupper()]
         return "".join(w[0] for w in words[:2]) or self.name[:1]
 
-    @property
+    @cached_property
     def monogram_text(self) -> str:
-        """White or near-black, whichever reads better on the bank's colour."""
+        """White or near-black, whichever reads better on the bank's colour (worked out once per bank)."""
         from webview_bridge.domain.customizations import contrast_ratio
 
         return max(("#ffffff", "#161a1f"), key=lambda text: contrast_ratio(text, self.colour))

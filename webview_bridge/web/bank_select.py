@@ -77,7 +77,8 @@ def selection(flow: FlowPage, search: str, country: str | None = None, status: i
     in_country = {b.id for b in shown if not country or country in b.countries}
     own = [b for b in shown if b.id == first]
     popular = [b for b in shown if b.popular and b.id != first] if not search else []
-    rest = [b for b in shown if b not in own and b not in popular]
+    grouped = {b.id for b in own} | {b.id for b in popular}
+    rest = [b for b in shown if b.id not in grouped]
     groups = [{"title": title, "html": rendered_bank_list(flow.request, flow.runtime, tuple(banks)),
                "visible": any(b.id in in_country for b in banks)}
               for title, banks in ((YOUR_BANK, own), (POPULAR, popular), (ALL, rest)) if banks]
