@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 
 from webview_bridge.domain.errors import Invalid
 
@@ -24,9 +24,33 @@ if TYPE_CHECKING:  # the TPP helper renders with path_for and must not import th
 Handler = Callable[[Request, "Runtime"], Awaitable[Response]]
 
 
+def _answering(routes: list[BaseRoute]) -> dict[str, BaseRoute]:
+    """Each route name, and the top-level route (the route itself or the Mount holding it) that
+    builds its path: the first in table order, as Starlette's own search would find it."""
+    found: dict[str, BaseRoute] = {}
+    for route in routes:
+        names: list[str] = []
+        if isinstance(route, Mount):
+            inner = list(_answering(route.routes)) if route.routes else []
+            names = [route.name, *(f"{route.name}:{n}" for n in inner)] if route.name else inner
+        elif getattr(route, "name", None):
+            names = [route.name]  # type: ignore[attr-defined]
+        for name in names:
+            found.setdefault(name, route)
+    return found
+
+
 def route_path(request: Request, name: str, **params: Any) -> str:
-    """A named route's path in the application's own route table."""
-    return str(request.scope["router"].url_path_for(name, **params))
+    """A named route's path in the application's own route table.
+
+    Starlette asks every route in turn, each refusing with an exception; the route that answers a
+    name is looked up once per table instead (pages build a dozen paths per answer)."""
+    router: Router = request.scope["router"]
+    index: dict[str, BaseRoute] | None = getattr(router, "wvb_route_index", None)
+    if index is None:
+        index = _answering(router.routes)
+        router.wvb_route_index = index  # type: ignore[attr-defined]
+    return str(index.get(name, router).url_path_for(name, **params))
 
 
 def path_for(request: Request, name: str, **params: Any) -> str:
