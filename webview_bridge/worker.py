@@ -122,14 +122,15 @@ class Worker:
 
     async def _end_bank_consent(self, payload: dict[str, Any]) -> None:
         runtime = self.runtime
-        token = await runtime.db.run(token_store.get, runtime.db, payload["token_id"])
-        if token is None:
+        held = await runtime.db.run(token_store.get_sealed, runtime.db, payload["token_id"])
+        if held is None:
             return
+        token, sealed = held
         bank = runtime.banks.get(token.bank_id)
         if bank is None:
             raise BankUnavailable(f"{token.bank_id} is no longer in the directory")
         try:
-            credentials = await runtime.db.run(token_store.credentials, runtime.db, runtime.keyring, token.id)
+            credentials = token_store.open_consent(runtime.keyring, sealed, token.id)
         except KeyError:
             return  # it never held a consent at the bank
         await runtime.banks.end(bank, credentials)

@@ -1,6 +1,7 @@
-"""Reads see each commit as it lands, on both databases; pooled PostgreSQL connections: one the
-server dropped while it sat idle is replaced before a request sees it, and one in steady use is
-not pinged before every transaction."""
+"""Reads see each commit as it lands, on both databases; a one-statement write is committed the
+moment it runs, and a failing one leaves nothing; pooled PostgreSQL connections: one the server
+dropped while it sat idle is replaced before a request sees it, and one in steady use is not
+pinged before every transaction."""
 
 from __future__ import annotations
 
@@ -28,6 +29,26 @@ def test_a_read_holds_no_snapshot_each_statement_sees_the_last_commit(database_u
                 other.commit()
             assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 2
     finally:
+        db.dispose()
+
+
+def test_a_one_statement_write_is_committed_as_it_runs_and_a_failing_one_leaves_nothing(database_url):
+    db = Database(database_url)
+    other = Database(database_url)
+    try:
+        with db.write() as conn:
+            conn.execute(text("CREATE TABLE pairs (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)"))
+        with db.one_statement() as conn:
+            conn.execute(text("INSERT INTO pairs VALUES (1, 10), (2, 20)"))
+            with other.read() as elsewhere:  # already there for everyone, before the block ends
+                assert elsewhere.execute(text("SELECT count(*) FROM pairs")).scalar_one() == 2
+        with pytest.raises(Exception):
+            with db.one_statement() as conn:  # the second row breaks the key: the first is not kept either
+                conn.execute(text("INSERT INTO pairs VALUES (3, 30), (1, 11)"))
+        with other.read() as elsewhere:
+            assert elsewhere.execute(text("SELECT k, v FROM pairs ORDER BY k")).all() == [(1, 10), (2, 20)]
+    finally:
+        other.dispose()
         db.dispose()
 
 

@@ -42,7 +42,7 @@ class AnswerCache:
         return self.keyring().decrypt(row.body)
 
     def _put(self, token_id: str, key: str, value: str) -> None:
-        with self.db.write() as conn:
+        with self.db.one_statement() as conn:
             _PUT[self.db.dialect].run(conn, token_id=token_id, key=key, body=self.keyring().encrypt(value),
                                       expires_at=self.clock.now() + self.lifetime)
 

@@ -87,6 +87,14 @@ class Database:
         SQLite's BEGIN IMMEDIATE takes the write lock first, so writers queue instead of failing."""
         return self._transaction("BEGIN IMMEDIATE")
 
+    def one_statement(self) -> AbstractContextManager[Connection]:
+        """For exactly one statement that writes: a single statement is atomic by itself, so it
+        commits as it runs, without BEGIN and COMMIT around it (two round trips on PostgreSQL).
+        Never for two statements that must stand or fall together: those take `write`."""
+        if self._reader is not self.engine:
+            return self._reader.begin()
+        return self._transaction(None)  # SQLite: no BEGIN, the statement commits on its own
+
     def read(self) -> AbstractContextManager[Connection]:
         """Statements that only read, each seeing the data committed when it starts, as under
         PostgreSQL's READ COMMITTED: no BEGIN or COMMIT on either database (a write in it is a bug:

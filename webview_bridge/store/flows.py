@@ -66,12 +66,13 @@ _GO_TO_BANK = Prepared(
     .where(consent_flows.c.request_id == bindparam("b_request_id"), consent_flows.c.session_hash == bindparam("b_chooser"))
     .values(bank_nonce=bindparam("b_nonce"), bank_handle=bindparam("b_handle"), updated_at=bindparam("b_now"))
 )
+# Spends a bank return's nonce and reads the handle it opens, in one statement.
 _SPEND_NONCE = Prepared(
     update(consent_flows)
     .where(consent_flows.c.request_id == bindparam("b_request_id"), consent_flows.c.bank_nonce == bindparam("b_nonce"))
     .values(bank_nonce=None, updated_at=bindparam("b_now"))
+    .returning(consent_flows.c.bank_handle)
 )
-_HANDLE = Prepared(select(consent_flows.c.bank_handle).where(consent_flows.c.request_id == bindparam("request_id")))
 _FINISH = Prepared(
     update(consent_flows).where(consent_flows.c.request_id == bindparam("b_request_id"))
     .values(finished_session_hash=bindparam("b_session"), updated_at=bindparam("b_now"))
@@ -142,24 +143,22 @@ def choose_bank(db: Database, clock: Clock, request_id: str, bank_id: str, choos
     """Start (or restart) the flow at a bank: an earlier trip to a bank is forgotten, its return spent."""
     values = {"bank_id": bank_id, "bank_nonce": None, "customer_ref": None, "customer_id": None, "session_hash": chooser,
               "bank_handle": None, "finished_session_hash": None, "updated_at": clock.now()}
-    with db.write() as conn:
+    with db.one_statement() as conn:
         _CHOOSE_BANK[db.dialect].run(conn, request_id=request_id, **values)
 
 
 def go_to_bank(db: Database, clock: Clock, keyring: Keyring, request_id: str, chooser: str, nonce: str, handle: str,
                bank_url: str) -> bool:
     sealed = keyring.encrypt(json.dumps({"handle": handle, "url": bank_url}))
-    with db.write() as conn:
+    with db.one_statement() as conn:
         return _GO_TO_BANK.run(conn, b_request_id=request_id, b_chooser=chooser, b_nonce=nonce, b_handle=sealed,
                                b_now=clock.now()) == 1
 
 
 def take_return(db: Database, clock: Clock, keyring: Keyring, request_id: str, nonce: str) -> str | None:
     """The consent handle of the bank's return carrying `nonce`, spending it: once, whoever asks first."""
-    with db.write() as conn:
-        if _SPEND_NONCE.run(conn, b_request_id=request_id, b_nonce=nonce, b_now=clock.now()) != 1:
-            return None
-        row = _HANDLE.first(conn, request_id=request_id)
+    with db.one_statement() as conn:
+        row = _SPEND_NONCE.first(conn, b_request_id=request_id, b_nonce=nonce, b_now=clock.now())
     return json.loads(keyring.decrypt(row.bank_handle))["handle"] if row and row.bank_handle else None
 
 

@@ -16,7 +16,7 @@ _DELETE = Prepared(delete(web_sessions).where(web_sessions.c.session_hash == bin
 
 
 def issue(db: Database, clock: Clock, session_hash: str, client_token_id: str | None = None) -> None:
-    with db.write() as conn:
+    with db.one_statement() as conn:
         _INSERT.run(conn, session_hash=session_hash, client_token_id=client_token_id, created_at=clock.now())
 
 

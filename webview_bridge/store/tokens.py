@@ -59,9 +59,22 @@ def credentials(db: Database, keyring: Keyring, token_id: str) -> str:
     """What the bank's connector needs to read for this token; never logged, never shown."""
     with db.read() as conn:
         row = _CONSENT.first(conn, token_id=token_id)
-    if row is None or row.bank_consent is None:
+    return open_consent(keyring, row.bank_consent if row else None, token_id)
+
+
+def get_sealed(db: Database, token_id: str) -> tuple[Token, str | None] | None:
+    """The token and its bank consent still encrypted, in one read: the caller checks who may
+    use the token before anything is decrypted (open_consent)."""
+    with db.read() as conn:
+        row = _BY_ID.first(conn, token_id=token_id)
+    return (to_token(row), row.bank_consent) if row else None
+
+
+def open_consent(keyring: Keyring, sealed: str | None, token_id: str) -> str:
+    """The bank consent a token holds, decrypted; KeyError when it holds none."""
+    if sealed is None:
         raise KeyError(token_id)
-    return keyring.decrypt(row.bank_consent)
+    return keyring.decrypt(sealed)
 
 
 def cancel_in(conn: Any, clock: Clock, token_id: str) -> bool:
