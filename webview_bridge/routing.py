@@ -31,7 +31,7 @@ def _answering(routes: list[BaseRoute]) -> dict[str, BaseRoute]:
     for route in routes:
         names: list[str] = []
         if isinstance(route, Mount):
-            inner = list(_answering(route.routes)) if route.routes else []
+            inner = list(_answering(route.routes))
             names = [route.name, *(f"{route.name}:{n}" for n in inner)] if route.name else inner
         elif getattr(route, "name", None):
             names = [route.name]  # type: ignore[attr-defined]

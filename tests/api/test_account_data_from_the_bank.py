@@ -33,7 +33,8 @@ def bank_log(app):
 
 def consent_id(tpp, token_id: str) -> str:
     runtime = tpp.server.runtime
-    return json.loads(token_store.credentials(runtime.db, runtime.keyring, token_id))["consent_id"]
+    _token, sealed = token_store.get_sealed(runtime.db, token_id)
+    return json.loads(token_store.open_consent(runtime.keyring, sealed, token_id))["consent_id"]
 
 
 def test_rereads_are_answered_from_what_the_bank_said_so_its_daily_allowance_holds(tpp, granted, bank_log, clock):

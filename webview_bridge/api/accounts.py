@@ -71,13 +71,13 @@ async def _redeem(request: Request, runtime: Runtime, resource: str) -> Redeemed
     token_id = request.headers.get("on-behalf-of", "").strip()
     if not token_id:
         raise ApiError(400, "missing_on_behalf_of", "send On-Behalf-Of: <token id>", "On-Behalf-Of")
-    held = await runtime.db.run(token_store.get_sealed, runtime.db, token_id)
-    token = check_redemption(held[0] if held else None, caller.app.id, resource, runtime.clock.now())
+    found_token, sealed = await runtime.db.run(token_store.get_sealed, runtime.db, token_id) or (None, None)
+    token = check_redemption(found_token, caller.app.id, resource, runtime.clock.now())
     found = runtime.banks.get(token.bank_id)
     if found is None:  # the directory lost a bank that tokens still name
         raise ApiError(503, "bank_unavailable", "the bank is not available")
     try:
-        credentials = token_store.open_consent(runtime.keyring, held[1] if held else None, token.id)
+        credentials = token_store.open_consent(runtime.keyring, sealed, token.id)
     except KeyError:
         raise ApiError(503, "bank_unavailable", "this token holds no consent at its bank")
     return Redeemed(runtime, token, found, Grant(token.id, found.id, credentials))

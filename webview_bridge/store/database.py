@@ -91,14 +91,16 @@ class Database:
         """For exactly one statement that writes: a single statement is atomic by itself, so it
         commits as it runs, without BEGIN and COMMIT around it (two round trips on PostgreSQL).
         Never for two statements that must stand or fall together: those take `write`."""
-        if self._reader is not self.engine:
-            return self._reader.begin()
-        return self._transaction(None)  # SQLite: no BEGIN, the statement commits on its own
+        return self._autocommit()
 
     def read(self) -> AbstractContextManager[Connection]:
         """Statements that only read, each seeing the data committed when it starts, as under
         PostgreSQL's READ COMMITTED: no BEGIN or COMMIT on either database (a write in it is a bug:
         it commits at once)."""
+        return self._autocommit()
+
+    def _autocommit(self) -> AbstractContextManager[Connection]:
+        """Each statement commits (or only reads) on its own: no BEGIN or COMMIT is sent."""
         if self._reader is not self.engine:
             return self._reader.begin()
         return self._transaction(None)

@@ -16,7 +16,6 @@ from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import apps, token_requests, tokens
 
 _BY_ID = Prepared(select(tokens).where(tokens.c.id == bindparam("token_id")))
-_CONSENT = Prepared(select(tokens.c.bank_consent).where(tokens.c.id == bindparam("token_id")))
 END_BANK_CONSENT = "bank.end_consent"
 
 
@@ -55,13 +54,6 @@ def list_for_app(
     return [to_token(r) for r in rows], total
 
 
-def credentials(db: Database, keyring: Keyring, token_id: str) -> str:
-    """What the bank's connector needs to read for this token; never logged, never shown."""
-    with db.read() as conn:
-        row = _CONSENT.first(conn, token_id=token_id)
-    return open_consent(keyring, row.bank_consent if row else None, token_id)
-
-
 def get_sealed(db: Database, token_id: str) -> tuple[Token, str | None] | None:
     """The token and its bank consent still encrypted, in one read: the caller checks who may
     use the token before anything is decrypted (open_consent)."""
@@ -71,7 +63,8 @@ def get_sealed(db: Database, token_id: str) -> tuple[Token, str | None] | None:
 
 
 def open_consent(keyring: Keyring, sealed: str | None, token_id: str) -> str:
-    """The bank consent a token holds, decrypted; KeyError when it holds none."""
+    """The bank consent a token holds, decrypted, for the bank's connector only (never logged,
+    never shown); KeyError when it holds none."""
     if sealed is None:
         raise KeyError(token_id)
     return keyring.decrypt(sealed)
