@@ -27,18 +27,21 @@ TOKEN_NOTICE = "token.notice"
 _BY_ID = Prepared(select(token_requests).where(token_requests.c.id == bindparam("request_id")))
 _INSERT = Prepared(insert(token_requests))
 _INSERT_TOKEN = Prepared(insert(tokens))
-# The guarded UPDATEs that decide a request: only a PENDING (and, to approve, unexpired) one changes.
+# The guarded UPDATEs that decide a request: only a PENDING (and, to approve, unexpired) one changes,
+# and it comes back as it now is, so the transaction needs no second read of it.
 # (An UPDATE's bind names must not be column names: b_…)
 _APPROVE = Prepared(
     update(token_requests)
     .where(token_requests.c.id == bindparam("b_id"), token_requests.c.status == "PENDING",
            token_requests.c.expires_at > bindparam("b_now"))
     .values(status="PROCESSED", token_id=bindparam("b_token_id"), decided_at=bindparam("b_now"))
+    .returning(*token_requests.c)
 )
 _REJECT = Prepared(
     update(token_requests)
     .where(token_requests.c.id == bindparam("b_id"), token_requests.c.status == "PENDING")
     .values(status="REJECTED", error=bindparam("b_error"), decided_at=bindparam("b_now"))
+    .returning(*token_requests.c)
 )
 
 
@@ -83,9 +86,10 @@ def approve(db: Database, clock: Clock, keyring: Keyring, request_id: str, appro
     now = clock.now()
     token_id = new_id("tt")
     with db.write() as conn:
-        if _APPROVE.run(conn, b_id=request_id, b_now=now, b_token_id=token_id) != 1:
+        decided = _APPROVE.first(conn, b_id=request_id, b_now=now, b_token_id=token_id)
+        if decided is None:
             return None
-        request = to_request(_BY_ID.first(conn, request_id=request_id))
+        request = to_request(decided)
         row = {
             "id": token_id, "request_id": request_id, "app_id": request.app_id, "customer_id": approval.customer_id,
             "customer_ref": approval.customer_ref, "bank_id": approval.bank_id, "resources": list(request.resources),
@@ -112,11 +116,12 @@ def reject(db: Database, clock: Clock, request_id: str, error: str, finished_by:
     """End a PENDING request without a token (denied, bank unavailable…); False if already decided."""
     now = clock.now()
     with db.write() as conn:
-        if _REJECT.run(conn, b_id=request_id, b_error=error, b_now=now) != 1:
+        decided = _REJECT.first(conn, b_id=request_id, b_error=error, b_now=now)
+        if decided is None:
             return False
         if finished_by is not None:
             flows.mark_finished(conn, db.dialect, clock, request_id, finished_by)
-        request = to_request(_BY_ID.first(conn, request_id=request_id))
+        request = to_request(decided)
         events.emit(conn, clock, request.app_id, "token_request.rejected", {"request_id": request_id, "error": error},
                     ordering=request_id)
     return True
