@@ -57,18 +57,21 @@ class Database:
         self._held: list[Connection] = []
         self._held_lock = threading.Lock()
 
-    def _connection(self) -> Connection:
-        """The event loop's own connection when it runs SQLite work inline (see run), else one from the pool."""
+    def _held_connection(self) -> Connection | None:
+        """The event loop's own connection when it runs SQLite work inline (see run), unless it is
+        in a transaction already (work inside another's then takes a connection of its own)."""
         if not getattr(self._local, "inline", False):
-            return self.engine.connect()
+            return None
         held: Connection | None = getattr(self._local, "held", None)
         if held is None or held.closed:
             held = self._local.held = self.engine.connect()
             with self._held_lock:
                 self._held.append(held)
-        if held.in_transaction():  # a transaction inside another one: a connection of its own
-            return self.engine.connect()
-        return _Kept(held)  # type: ignore[return-value]
+        return None if held.in_transaction() else held
+
+    def _connection(self) -> Connection:
+        held = self._held_connection()
+        return self.engine.connect() if held is None else _Kept(held)  # type: ignore[return-value]
 
     @contextmanager
     def _transaction(self, sqlite_begin: str | None) -> Iterator[Connection]:
@@ -103,7 +106,8 @@ class Database:
         """Each statement commits (or only reads) on its own: no BEGIN or COMMIT is sent."""
         if self._reader is not self.engine:
             return self._reader.begin()
-        return self._transaction(None)
+        held = self._held_connection()
+        return _Autocommit(held) if held is not None else self._transaction(None)
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking database work from a request handler.
@@ -229,6 +233,33 @@ def _sqlite_on_begin(conn: Connection) -> None:
     begin = conn.info.get("wvb_begin", "BEGIN")
     if begin is not None:
         conn.connection.driver_connection.execute(begin)
+
+
+class _Autocommit:
+    """The held SQLite connection lent to reads or a one-statement write. The driver commits each
+    statement as it runs, so nothing is opened or ended around them — unless a statement run
+    through SQLAlchemy began its transaction (sending no BEGIN: see _sqlite_on_begin), which
+    ends on leaving, as `with conn.begin()` would end it."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        self.conn.info["wvb_begin"] = None
+        return self.conn
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        conn = self.conn
+        try:
+            if conn.in_transaction():
+                if kind is None:
+                    conn.commit()
+                else:
+                    conn.rollback()
+        finally:
+            del conn.info["wvb_begin"]
 
 
 class _Kept:
