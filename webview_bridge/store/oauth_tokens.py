@@ -71,7 +71,7 @@ _SPEND = Prepared(
 
 
 def save(db: Database, pair: NewPair) -> None:
-    with db.write() as conn:
+    with db.one_statement() as conn:
         _INSERT.run(conn, **pair.row())
 
 
