@@ -52,9 +52,11 @@ def test_a_one_statement_write_is_committed_as_it_runs_and_a_failing_one_leaves_
         db.dispose()
 
 
-def _pooled_connection_dropped_by_the_server(database_url: str) -> Database:
+def _pooled_connection_dropped_by_the_server(database_url: str, use: str = "read") -> Database:
+    """A database whose pooled connection for `use` (read: reads and one-statement writes; write:
+    transactions) the server has since dropped."""
     db = Database(database_url)
-    with db.read() as conn:
+    with getattr(db, use)() as conn:
         pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
     with Database(database_url).engine.connect() as admin:  # an idle-session timeout or a restart, as the pool sees it
         admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
@@ -63,11 +65,12 @@ def _pooled_connection_dropped_by_the_server(database_url: str) -> Database:
 
 
 @pytest.mark.databases("postgresql")
-def test_a_connection_dropped_while_idle_is_replaced_before_use(database_url, monkeypatch):
-    db = _pooled_connection_dropped_by_the_server(database_url)
+@pytest.mark.parametrize("use", ["read", "write"])
+def test_a_connection_dropped_while_idle_is_replaced_before_use(database_url, monkeypatch, use):
+    db = _pooled_connection_dropped_by_the_server(database_url, use)
     monkeypatch.setattr(database, "IDLE_BEFORE_PING", 0.0)
     try:
-        with db.write() as conn:
+        with getattr(db, use)() as conn:
             assert conn.execute(text("SELECT 1")).scalar_one() == 1
     finally:
         db.dispose()
