@@ -1,17 +1,22 @@
 """Reads see each commit as it lands, on both databases; a one-statement write is committed the
 moment it runs, and a failing one leaves nothing; pooled PostgreSQL connections: one the server
 dropped while it sat idle is replaced before a request sees it, and one in steady use is not
-pinged before every transaction."""
+pinged before every transaction; work handed to a database thread sees its caller's context and
+outlives its caller's cancellation."""
 
 from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from tests.support.aio import run
 from webview_bridge.store import database
 from webview_bridge.store.database import Database
-
 
 
 def test_a_read_holds_no_snapshot_each_statement_sees_the_last_commit(database_url):
@@ -85,5 +90,50 @@ def test_a_connection_in_steady_use_is_not_pinged(database_url, monkeypatch):
             conn.execute(text("SELECT 1"))
         with db.read() as conn:  # and the failure discarded it
             assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        db.dispose()
+
+
+_CALLER = contextvars.ContextVar("caller", default=None)
+
+
+@pytest.mark.databases("postgresql")
+def test_a_cancelled_caller_waits_for_its_database_work_to_end(database_url):
+    """A request cancelled mid-statement (its client gone, a timeout) does not unwind while the
+    statement still runs in its thread: the work ends first, with the caller's context, then the
+    caller is cancelled. And the work is not abandoned: what it writes is written."""
+    db = Database(database_url)
+    started, release = threading.Event(), threading.Event()
+    seen = []
+
+    def work() -> None:
+        seen.append(_CALLER.get())
+        started.set()
+        release.wait(timeout=30)
+        with db.one_statement() as conn:
+            conn.execute(text("CREATE TABLE finished (n INTEGER)"))
+
+    async def scenario() -> tuple[bool, bool]:
+        _CALLER.set("request 1")
+        caller = asyncio.ensure_future(db.run(work))
+        while not started.is_set():
+            await asyncio.sleep(0)
+        caller.cancel()
+        for _ in range(50):  # plenty of turns of the loop for a caller that did not wait to be gone
+            await asyncio.sleep(0)
+        ended_early = caller.done()
+        release.set()
+        try:
+            await caller
+        except asyncio.CancelledError:
+            return ended_early, True
+        return ended_early, False
+
+    try:
+        ended_early, cancelled = run(scenario())
+        assert not ended_early and cancelled
+        assert seen == ["request 1"]
+        with db.read() as conn:
+            assert conn.execute(text("SELECT count(*) FROM finished")).scalar_one() == 0
     finally:
         db.dispose()
