@@ -129,6 +129,17 @@ def test_pages_are_gzipped_and_answers_within_one_tcp_segment_are_not(http):
     assert http.get("/", headers={"Accept-Encoding": "identity"}).headers.get("content-encoding") is None
 
 
+def test_an_answer_longer_than_the_compression_window_arrives_whole(http):
+    """The gzip window is 16 KB: an answer many times that (the OpenAPI document) decodes to
+    exactly what an uncompressed request gets, in a fraction of the bytes."""
+    plain = http.get("/openapi.json", headers={"Accept-Encoding": "identity"})
+    packed = http.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert len(plain.content) > 4 * 16 * 1024
+    assert packed.headers["content-encoding"] == "gzip" and "accept-encoding" in packed.headers["vary"].lower()
+    assert packed.content == plain.content
+    assert int(packed.headers["content-length"]) < len(plain.content) / 4
+
+
 def _send_head(port: int, header_bytes: int, chunk: int = 64 * 1024) -> bytes:
     """Send a GET whose one header holds `header_bytes`, as fast as the server takes it; what came
     back (b"" when the server closed the connection without a word)."""
