@@ -7,6 +7,7 @@ SQLite (one process, the embedded default) they live in memory and cost no write
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from webview_bridge.store.database import Database
+from webview_bridge.store.prepared import Prepared
 from webview_bridge.store.schema import rate_counters
 
 WINDOW_SECONDS = 60
@@ -49,20 +51,22 @@ class MemoryCounter:
             return count
 
 
+_HIT = Prepared(pg_insert(rate_counters).on_conflict_do_update(
+    index_elements=["bucket", "window"], set_={"hits": rate_counters.c.hits + 1},
+).returning(rate_counters.c.hits))
+
+
 class DatabaseCounter:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._calls = 0
+        self._calls = itertools.count(1)
 
     def hit(self, bucket: str, window: int) -> int:
-        statement = pg_insert(rate_counters).values(bucket=bucket, window=window, hits=1)
-        statement = statement.on_conflict_do_update(
-            index_elements=["bucket", "window"], set_={"hits": rate_counters.c.hits + 1}
-        ).returning(rate_counters.c.hits)
-        with self.db.write() as conn:
-            count = conn.execute(statement).scalar_one()
-            self._calls += 1
-            if self._calls % 1000 == 0:
+        # One statement counts atomically by itself: no BEGIN and COMMIT around it.
+        with self.db.one_statement() as conn:
+            count = int(_HIT.first(conn, bucket=bucket, window=window, hits=1).hits)
+        if next(self._calls) % 1000 == 0:  # forget finished windows
+            with self.db.one_statement() as conn:
                 conn.execute(delete(rate_counters).where(rate_counters.c.window < window - 1))
         return count
 

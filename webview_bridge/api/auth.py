@@ -30,14 +30,18 @@ def bearer_token(request: Request) -> str | None:
     return credentials.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _look_up(runtime: Runtime, token: str) -> Caller | None:
+def _look_up(runtime: Runtime, token: str) -> tuple[Caller | None, int | None]:
+    """The caller, and the seconds it must wait when this request is over its app's limit. The
+    limit is counted in the same database work as the look-up: on PostgreSQL, one hop, not two."""
     found = oauth_tokens.bearer(runtime.db, runtime.keyring.hash(token))
     if found is None:
-        return None
+        return None, None
     record, app = found
-    if record.revoked or record.access_expires_at <= runtime.clock.now():
-        return None
-    return Caller(app, frozenset(record.scope.split()))
+    now = runtime.clock.now()
+    if record.revoked or record.access_expires_at <= now:
+        return None, None
+    wait = runtime.limiter.retry_after("api", app.id, now) if runtime.limiter else None
+    return Caller(app, frozenset(record.scope.split())), wait
 
 
 T = TypeVar("T")
@@ -55,24 +59,19 @@ def rate_limited(retry_after: int) -> ApiError:
                     headers={"Retry-After": str(retry_after)})
 
 
-async def _limit(runtime: Runtime, kind: str, key: str) -> None:
-    wait = await runtime.over_limit(kind, key)
-    if wait is not None:
-        raise rate_limited(wait)
-
-
 async def require_app(request: Request, runtime: Runtime, role: str | None) -> Caller:
     """The calling app; 401 without a live access token, 403 when it lacks `role`."""
     token = bearer_token(request)
     if token is None:
         raise _unauthorized("unauthorized", "send Authorization: Bearer <access token>", REALM)
-    caller = await runtime.db.run(_look_up, runtime, token)
+    caller, wait = await runtime.db.run(_look_up, runtime, token)
     if caller is None:
         raise _unauthorized(
             "invalid_token", "the access token is unknown, expired or revoked",
             f'{REALM}, error="invalid_token", error_description="the access token is unknown, expired or revoked"',
         )
-    await _limit(runtime, "api", caller.app.id)
+    if wait is not None:
+        raise rate_limited(wait)
     if role is not None:
         if not caller.app.has_role(role):
             raise ApiError(403, "insufficient_role", f"this endpoint is for apps with the {role} role")
