@@ -124,3 +124,76 @@ def test_requests_are_signed_with_the_qsealc_and_verify_with_its_public_certific
                                       secret=public, sign_header="signature")
     assert not tampered.verify()
     check_request(call)  # signed, and still what the Berlin Group file allows
+
+
+@pytest.fixture
+def bank_that_waits_for_every_read():
+    """A plain-HTTP bank that answers none of the reads after a customer's return (the consent,
+    its accounts, its card accounts) until all three have arrived: asked one after another, the
+    first waits for ever, so the connector's time limit ends it."""
+    import asyncio
+
+    import uvicorn
+
+    expected = {"/v1/consents/c1", "/v1/accounts", "/v1/card-accounts"}
+    arrived: set[str] = set()
+    everything: dict[str, asyncio.Event] = {}
+    answers = {
+        "/v1/consents/c1/status": {"consentStatus": "valid"},
+        "/v1/consents/c1": {"access": {"accounts": [{"iban": "DE02100100109307118603"}]}, "consentStatus": "valid"},
+        "/v1/accounts": {"accounts": [{"resourceId": "r1", "iban": "DE02100100109307118603", "currency": "EUR",
+                                       "name": "Girokonto"}]},
+        "/v1/card-accounts": {"cardAccounts": []},
+    }
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if path in expected:
+            gate = everything.setdefault("gate", asyncio.Event())
+            arrived.add(path)
+            if arrived == expected:
+                gate.set()
+            await gate.wait()
+        body = json.dumps(answers[path]).encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the bank did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_after_the_customer_returns_the_consent_and_both_account_lists_are_read_at_once(
+        tmp_path, bank_that_waits_for_every_read):
+    """The customer waits on a blank screen for the slowest of the three reads, not for their sum."""
+    path = tmp_path / "banks.json"
+    path.write_text(json.dumps({"banks": [{
+        "id": "waits", "name": "Waiting Bank", "bic": "WAITDEFF", "countries": ["DE"],
+        "supports_account_details_api": True,
+        "connector": {"type": "xs2a", "base_url": bank_that_waits_for_every_read, "timeout_seconds": 5},
+    }]}))
+    found = load_directory(path)
+    banks = Banks(found, base_url="http://unused", account_id=lambda bank, ref: "acc_" + ref,
+                  now=lambda: datetime.now(timezone.utc), trusted_key=None)
+
+    async def go():
+        try:
+            return await banks.finish(found.get("waits"), json.dumps({"consent_id": "c1"}),
+                                      Customer("192.0.2.10", "Mozilla/5.0"))
+        finally:
+            await banks.aclose()
+
+    finished = run(go())
+    assert finished.outcome == "granted"
+    assert [account.name for account in finished.consent.accounts] == ["Girokonto"]

@@ -5,19 +5,20 @@
 Flow: POST /v1/consents (bank-offered: empty access lists, the customer chooses accounts at the
 bank) → the customer at `_links.scaRedirect` → back at our return URL → GET /v1/consents/{id}/status
 (`valid` = granted; anything else = denied) → GET /v1/consents/{id} and the account lists for the
-accounts it covers. Reads carry `Consent-ID`; `DELETE /v1/consents/{id}` ends it. `PSU-IP-Address`
+accounts it covers, the three at once. Reads carry `Consent-ID`; `DELETE /v1/consents/{id}` ends it. `PSU-IP-Address`
 and `PSU-User-Agent` go only on calls the customer triggers; reads for a TPP omit them and count
 against the bank's `frequencyPerDay`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import socket
 import ssl
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,6 +39,18 @@ from webview_bridge.banks.xs2a.signing import RequestSigner
 MAX_PAGES = 200  # a bank whose `next` links never end is not followed for ever
 _CONSENT_ERRORS = {"CONSENT_INVALID", "CONSENT_EXPIRED", "CONSENT_UNKNOWN", "CONSENT_ACCESS_EXCEEDED"}
 _DENIED = {"rejected", "revokedByPsu", "expired", "terminatedByTpp", "received", "partiallyAuthorised"}
+
+
+async def _at_once(*calls: Awaitable[Any]) -> list[Any]:
+    """Calls to the bank that do not depend on each other, made at the same time: the customer
+    waits for the slowest, not for their sum. The first to fail is the answer; the rest are
+    cancelled."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(call) for call in calls]  # type: ignore[arg-type]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 @dataclass(frozen=True)
@@ -276,10 +289,12 @@ class Xs2aConnector:
         consent_id = json.loads(handle)["consent_id"]
         if await self._status(consent_id, customer) in _DENIED:
             return Finished("denied")
-        info, response = await self._json("GET", f"/v1/consents/{quote(consent_id, safe='')}", customer=customer)
+        (info, response), listed = await _at_once(
+            self._json("GET", f"/v1/consents/{quote(consent_id, safe='')}", customer=customer),
+            self._listed(bank, consent_id, customer),
+        )
         bank_user = response.headers.get("sandbox-psu-id") if self._reports_bank_user else customer.bank_user
         covered = mapping.covered_references(info.get("access") or {})
-        listed = await self._listed(bank, consent_id, customer)
         chosen = [(raw, card) for raw, card in listed if not covered or mapping.reference_of(raw) in covered]
         if not chosen:
             return Finished("denied")
@@ -303,9 +318,11 @@ class Xs2aConnector:
 
     async def _listed(self, bank: Bank, consent_id: str, customer: Customer | None) -> list[tuple[dict[str, Any], bool]]:
         """Every account and card account the consent lets us list."""
-        answer, _ = await self._json("GET", "/v1/accounts", consent_id=consent_id, customer=customer)
+        (answer, _), response = await _at_once(
+            self._json("GET", "/v1/accounts", consent_id=consent_id, customer=customer),
+            self._call("GET", "/v1/card-accounts", consent_id=consent_id, customer=customer),
+        )
         found = [(raw, False) for raw in answer.get("accounts") or []]
-        response = await self._call("GET", "/v1/card-accounts", consent_id=consent_id, customer=customer)
         if response.status_code == 200:
             found += [(raw, True) for raw in response.json().get("cardAccounts") or []]
         elif response.status_code not in (400, 404, 405):  # a bank without card accounts may say so any of these ways
