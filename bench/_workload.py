@@ -12,14 +12,16 @@ The sequence, per flow, as the product serves it:
               GET  /app/request-token/{rq}/consent    our consent screen
               POST /app/request-token/{rq}/consent    302 to the bank    -> bank: POST /v1/consents
               ... the bank's login and consent pages (the bank's process) ...
-              GET  /app/bank-callback?state=…         302 to the TPP     -> bank: GET status, consent,
-                                                                            accounts, card-accounts
+              GET  /app/bank-callback?state=…         302 to the TPP     -> bank: GET status, then consent,
+                                                                            accounts, card-accounts at once
     TPP       GET  /token-requests/{rq}/result
               GET  /accounts  (On-Behalf-Of)                             -> bank: GET accounts, card-accounts
+                                                                            at once
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -124,6 +126,9 @@ class Product:
     def cpu(self) -> float:
         return self.server.cpu()
 
+    def bank_cpu(self) -> float:
+        return cpu_seconds(self.bank.proc.pid)
+
     def stop(self) -> None:
         for client in self.api:
             client.close()
@@ -157,8 +162,7 @@ def floor_app(bank_url: str, wire: dict[str, int]):
             if request.method == "POST":
                 await request.json()
             if step == "accounts":
-                await bank.get("/v1/accounts")
-                await bank.get("/v1/card-accounts")
+                await asyncio.gather(bank.get("/v1/accounts"), bank.get("/v1/card-accounts"))
             return Response(body, status_code=status, media_type="application/json")
         return answer
 
@@ -175,9 +179,7 @@ def floor_app(bank_url: str, wire: dict[str, int]):
 
     async def callback(request: Request) -> Response:
         await bank.get("/v1/consents/c/status")
-        await bank.get("/v1/consents/c")
-        await bank.get("/v1/accounts")
-        await bank.get("/v1/card-accounts")
+        await asyncio.gather(bank.get("/v1/consents/c"), bank.get("/v1/accounts"), bank.get("/v1/card-accounts"))
         state = "s" * 180
         return RedirectResponse(f"{CALLBACK}?request-id=rq_{'r' * 22}&token-id=tt_{'t' * 22}&state={state}", status_code=302)
 
@@ -301,6 +303,9 @@ class Floor:
 
     def cpu(self) -> float:
         return cpu_seconds(self.proc.pid)
+
+    def bank_cpu(self) -> float:
+        return cpu_seconds(self.bank.pid)
 
     def stop(self) -> None:
         for client in self.api:

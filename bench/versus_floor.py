@@ -2,6 +2,7 @@
 the product and of the floor alternate (product, floor, product, …), each the same number of flows
 at the same concurrency, and the line printed gives server CPU per flow for both (medians of the
 rounds) and their ratio. The floor answers as many bytes per step as the product did in this run.
+Each side's bank runs on the load's core and is not counted; its CPU per flow is printed beside.
 
     .venv/bin/python bench/versus_floor.py [--flows 100] [--rounds 5] [--concurrency 8] [--database URL]
 """
@@ -37,6 +38,7 @@ def main() -> None:
         wire = product.measure_wire()
         floor = Floor(wire, args.concurrency)
         cpu: dict[str, list[float]] = {"product": [], "floor": []}
+        bank_cpu: dict[str, list[float]] = {"product": [], "floor": []}
         latencies: dict[str, list[float]] = {"product": [], "floor": []}
         errors = 0
         with ThreadPoolExecutor(args.concurrency) as pool:
@@ -44,9 +46,10 @@ def main() -> None:
                 list(pool.map(side.one_flow, range(20)))  # warm-up
             for _ in range(args.rounds):
                 for side in (product, floor):
-                    before = side.cpu()
+                    before, bank_before = side.cpu(), side.bank_cpu()
                     outcomes = list(pool.map(side.one_flow, range(args.flows)))
                     cpu[side.name].append((side.cpu() - before) * 1000 / args.flows)
+                    bank_cpu[side.name].append((side.bank_cpu() - bank_before) * 1000 / args.flows)
                     latencies[side.name] += [o[0] for o in outcomes]
                     errors += sum(o[1] for o in outcomes)
         product_ms, floor_ms = statistics.median(cpu["product"]), statistics.median(cpu["floor"])
@@ -64,7 +67,9 @@ def main() -> None:
             "product_rounds_ms": [round(r, 2) for r in cpu["product"]],
             "floor_rounds_ms": [round(r, 2) for r in cpu["floor"]],
             "product_p50_ms": p("product", 0.5), "product_p99_ms": p("product", 0.99),
-            "floor_p99_ms": p("floor", 0.99), "wire_bytes": wire, "errors": errors,
+            "floor_p99_ms": p("floor", 0.99),
+            "bank_cpu_ms_per_flow": {name: round(statistics.median(rounds), 2) for name, rounds in bank_cpu.items()},
+            "wire_bytes": wire, "errors": errors,
         }))
     finally:
         if floor:
