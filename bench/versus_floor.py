@@ -40,7 +40,7 @@ def main() -> None:
         cpu: dict[str, list[float]] = {"product": [], "floor": []}
         bank_cpu: dict[str, list[float]] = {"product": [], "floor": []}
         latencies: dict[str, list[float]] = {"product": [], "floor": []}
-        errors = 0
+        errors = {"product": 0, "floor": 0}
         with ThreadPoolExecutor(args.concurrency) as pool:
             for side in (product, floor):
                 list(pool.map(side.one_flow, range(20)))  # warm-up
@@ -51,7 +51,7 @@ def main() -> None:
                     cpu[side.name].append((side.cpu() - before) * 1000 / args.flows)
                     bank_cpu[side.name].append((side.bank_cpu() - bank_before) * 1000 / args.flows)
                     latencies[side.name] += [o[0] for o in outcomes]
-                    errors += sum(o[1] for o in outcomes)
+                    errors[side.name] += sum(o[1] for o in outcomes)
         product_ms, floor_ms = statistics.median(cpu["product"]), statistics.median(cpu["floor"])
 
         def p(name: str, q: float) -> float:
