@@ -3,6 +3,7 @@ configured, signs requests with its QSealC — both over real TLS on loopback.""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -14,9 +15,14 @@ import httpsig
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from tests.support.aio import run
 from tests.support.certs import ThrowawayCA
+from tests.support.live import start_live_server
 from tests.support.postgres import free_port
 from webview_bridge.banks.connector import ConsentAsk, Customer
 from webview_bridge.banks.directory import load_directory
@@ -131,13 +137,9 @@ def bank_that_waits_for_every_read():
     """A plain-HTTP bank that answers none of the reads after a customer's return (the consent,
     its accounts, its card accounts) until all three have arrived: asked one after another, the
     first waits for ever, so the connector's time limit ends it."""
-    import asyncio
-
-    import uvicorn
-
     expected = {"/v1/consents/c1", "/v1/accounts", "/v1/card-accounts"}
     arrived: set[str] = set()
-    everything: dict[str, asyncio.Event] = {}
+    everything_arrived = asyncio.Event()
     answers = {
         "/v1/consents/c1/status": {"consentStatus": "valid"},
         "/v1/consents/c1": {"access": {"accounts": [{"iban": "DE02100100109307118603"}]}, "consentStatus": "valid"},
@@ -146,32 +148,18 @@ def bank_that_waits_for_every_read():
         "/v1/card-accounts": {"cardAccounts": []},
     }
 
-    async def app(scope, receive, send):
-        if scope["type"] != "http":
-            return
-        path = scope["path"]
+    async def answer(request: Request) -> JSONResponse:
+        path = request.url.path
         if path in expected:
-            gate = everything.setdefault("gate", asyncio.Event())
             arrived.add(path)
             if arrived == expected:
-                gate.set()
-            await gate.wait()
-        body = json.dumps(answers[path]).encode()
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+                everything_arrived.set()
+            await everything_arrived.wait()
+        return JSONResponse(answers[path])
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the bank did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    live = start_live_server(Starlette(routes=[Route("/{path:path}", answer)]))
+    yield live.url
+    live.stop()
 
 
 def test_after_the_customer_returns_the_consent_and_both_account_lists_are_read_at_once(

@@ -59,9 +59,6 @@ _CONSENT = Prepared(select(consents).where(consents.c.id == bindparam("consent_i
                                            consents.c.bank_id == bindparam("bank_id")))
 _CONSENT_FOR_UPDATE = Prepared(select(consents).where(consents.c.id == bindparam("consent_id"),
                                                       consents.c.bank_id == bindparam("bank_id")).with_for_update())
-_SET_STATUS = Prepared(update(consents).where(consents.c.id == bindparam("b_id"))
-                       .values(status=bindparam("b_status"), status_changed_at=bindparam("b_now"))
-                       .returning(*consents.c))
 # An authorisation with its consent, in one read.
 _AUTHORISATION = Prepared(
     select(authorisations, *[c.label("consent__" + c.name) for c in consents.c])
@@ -85,7 +82,8 @@ _CONSENT_BY_ID_FOR_UPDATE = Prepared(select(consents).where(consents.c.id == bin
 
 
 @cache
-def _finish_consent(with_psu_id: bool, with_accounts: bool) -> Prepared:
+def _move_consent(with_psu_id: bool = False, with_accounts: bool = False) -> Prepared:
+    """Sets a consent's status (and who authorised it, and which accounts) and returns its row."""
     values: dict[str, Any] = {"status": bindparam("b_status"), "status_changed_at": bindparam("b_now")}
     if with_psu_id:
         values["psu_id"] = bindparam("b_psu_id")
@@ -154,7 +152,7 @@ def change_status(db: Database, bank_id: str, consent_id: str, rule: Callable[[s
         status = rule(consent.status_on(today))
         if status == consent.status:
             return consent
-        row = _SET_STATUS.first(conn, b_id=consent_id, b_status=status, b_now=now)
+        row = _move_consent().first(conn, b_id=consent_id, b_status=status, b_now=now)
     return _consent(row)
 
 
@@ -218,7 +216,7 @@ def finish(db: Database, hashed_link: str, from_step: str, rule: Callable[[str],
             status = rule(consent.status_on(today))
         except Refusal:
             return "consent_closed", consent
-        row = _finish_consent(psu_id is not None, bool(accounts)).first(
+        row = _move_consent(psu_id is not None, bool(accounts)).first(
             conn, b_id=consent.id, b_status=status, b_now=now, b_psu_id=psu_id, b_accounts=accounts)
     return "finished", _consent(row)
 

@@ -5,9 +5,9 @@
 Flow: POST /v1/consents (bank-offered: empty access lists, the customer chooses accounts at the
 bank) → the customer at `_links.scaRedirect` → back at our return URL → GET /v1/consents/{id}/status
 (`valid` = granted; anything else = denied) → GET /v1/consents/{id} and the account lists for the
-accounts it covers, the three at once. Reads carry `Consent-ID`; `DELETE /v1/consents/{id}` ends it. `PSU-IP-Address`
-and `PSU-User-Agent` go only on calls the customer triggers; reads for a TPP omit them and count
-against the bank's `frequencyPerDay`.
+accounts it covers, the three at once. Reads carry `Consent-ID`; `DELETE /v1/consents/{id}` ends
+it. `PSU-IP-Address` and `PSU-User-Agent` go only on calls the customer triggers; reads for a TPP
+omit them and count against the bank's `frequencyPerDay`.
 """
 
 from __future__ import annotations
