@@ -1,0 +1,71 @@
+"""The bank connectors' HTTP transport: httpx2's own, over network streams that keep their socket at
+hand.
+
+Before each request and after each answer, httpcore2's pool asks every idle connection whether the
+bank has closed it ("is the socket readable?"). The stock stream finds its socket anew for every
+question through anyio's typed attributes, which build a table of every attribute each time; with
+a bank's twenty kept connections that is most of what a bank call costs the server above the
+request itself. These streams look their socket up once, when the connection (or its TLS layer) is
+made, and answer the question with the same readability check httpcore2 uses.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterable
+from typing import Any
+
+import httpcore2
+import httpx2
+from httpcore2._utils import is_socket_readable
+
+
+class _SocketAtHand(httpcore2.AsyncNetworkStream):
+    def __init__(self, stream: httpcore2.AsyncNetworkStream) -> None:
+        self._stream = stream
+        self._socket = stream.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore2.AsyncNetworkStream:
+        return _SocketAtHand(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            return is_socket_readable(self._socket)
+        if info == "socket":
+            return self._socket
+        return self._stream.get_extra_info(info)
+
+
+class _Backend(httpcore2.AsyncNetworkBackend):
+    def __init__(self) -> None:
+        self._backend = httpcore2.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None) -> httpcore2.AsyncNetworkStream:
+        return _SocketAtHand(await self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None) -> httpcore2.AsyncNetworkStream:
+        return _SocketAtHand(await self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def bank_transport(verify: ssl.SSLContext | bool, limits: httpx2.Limits) -> httpx2.AsyncHTTPTransport:
+    """httpx2's transport (TLS, pooling, its errors) whose connections are `_SocketAtHand` streams.
+    httpx2 does not pass a network backend on to the httpcore2 pool it builds, so it is given to
+    that pool as its constructor would take it (tests/banks/test_transport.py holds it to work)."""
+    transport = httpx2.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=False)
+    transport._pool._network_backend = _Backend()
+    return transport
