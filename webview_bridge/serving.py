@@ -173,15 +173,27 @@ def run(app: Starlette, settings: Settings) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*_GC_THRESHOLDS)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        http=BoundedHeadProtocol,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        access_log=False,  # EdgeMiddleware writes one line per request
-        server_header=False,
-        log_config=None,  # configure_logging did it
-        log_level="warning",
-    )
+    uvicorn.run(app, **server_options(settings))
+
+
+# An idle kept connection is closed after this long: longer than the 60 s idle timeout of common
+# load balancers and proxies, so they end idle connections, not the server. (A server closing
+# first races a request the proxy has just sent on that connection, which the proxy then answers
+# with 502; a client whose own idle limit is uvicorn's default 5 s races the same way.)
+KEEP_ALIVE_SECONDS = 75
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for `serve`."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "http": BoundedHeadProtocol,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "access_log": False,  # EdgeMiddleware writes one line per request
+        "server_header": False,
+        "log_config": None,  # configure_logging did it
+        "log_level": "warning",
+    }

@@ -1,5 +1,6 @@
-"""The bound on request heads (PROTOCOL §1), on the protocol object itself: bytes in, what the
-server wrote and whether it closed, with a loop whose timers the test fires by hand."""
+"""The bound on request heads (PROTOCOL §1) and the life of idle connections, on the protocol
+object itself: bytes in, what the server wrote and whether it closed, with a loop whose timers
+the test fires by hand."""
 
 from __future__ import annotations
 
@@ -174,3 +175,23 @@ def test_a_head_completing_in_a_shared_chunk_is_measured_exactly(connection):
     protocol.data_received(head(2000) + head(70 * 1024)[:1000])  # the second head begins in a shared chunk
     protocol.data_received(head(70 * 1024)[1000:])
     assert refused(transport) and len(loop.tasks) == 1  # the first request ran; the second did not
+
+
+# --- idle kept connections -----------------------------------------------------------------
+
+def test_an_idle_kept_connection_outlives_a_proxys_idle_timeout():
+    # With `serve`'s own options, after an answer the connection is closed only once it has sat
+    # idle longer than the 60 s after which load balancers and proxies drop theirs.
+    from webview_bridge.serving import server_options
+    from webview_bridge.settings import Settings
+
+    loop = Loop()
+    options = {k: v for k, v in server_options(Settings()).items() if k not in ("http", "host", "port")}
+    protocol = BoundedHeadProtocol(uvicorn.Config(_app, **options), ServerState(), {}, _loop=loop)
+    transport = Transport()
+    protocol.connection_made(transport)
+    protocol.on_response_complete()
+    (idle,) = [t for t in loop.timers if not t.cancelled]
+    assert idle.delay > 60
+    idle.fire()
+    assert transport.closed

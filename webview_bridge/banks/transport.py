@@ -1,5 +1,10 @@
-"""The bank connectors' HTTP transport: httpx2's own, over network streams that keep their socket at
-hand.
+"""The bank connectors' HTTP transport: httpx2's own, which tries a read once more when the bank
+dropped the connection without answering, over network streams that keep their socket at hand.
+
+A bank closes a kept connection after its own idle time (often 5 s); a call sent on it just as it
+closes fails with no answer at all. Sent again on a new connection it is answered, so a read (GET,
+HEAD, DELETE: the same call twice changes nothing) is, once; a consent request (POST) is not, as
+the bank may have acted on it.
 
 Before each request and after each answer, httpcore2's pool asks every idle connection whether the
 bank has closed it ("is the socket readable?"). The stock stream finds its socket anew for every
@@ -62,10 +67,25 @@ class _Backend(httpcore2.AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
+_SAFE_TO_REPEAT = frozenset({"GET", "HEAD", "DELETE"})
+# What httpx2 raises when the connection ended or broke before an answer (not a time limit).
+_DROPPED = (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError)
+
+
+class _Transport(httpx2.AsyncHTTPTransport):
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            return await super().handle_async_request(request)
+        except _DROPPED:
+            if request.method not in _SAFE_TO_REPEAT:
+                raise
+        return await super().handle_async_request(request)
+
+
 def bank_transport(verify: ssl.SSLContext | bool, limits: httpx2.Limits) -> httpx2.AsyncHTTPTransport:
     """httpx2's transport (TLS, pooling, its errors) whose connections are `_SocketAtHand` streams.
     httpx2 does not pass a network backend on to the httpcore2 pool it builds, so it is given to
     that pool as its constructor would take it (tests/banks/test_transport.py holds it to work)."""
-    transport = httpx2.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=False)
+    transport = _Transport(verify=verify, limits=limits, trust_env=False)
     transport._pool._network_backend = _Backend()
     return transport
