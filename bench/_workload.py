@@ -35,6 +35,7 @@ import httpx2
 from _harness import SandboxBank, Server, cpu_seconds, granian, wait_until_up
 from tests.support.customer import Customer
 from tests.support.postgres import free_port
+from webview_bridge.serving import KEEP_ALIVE_SECONDS
 
 CALLBACK = "https://tpp.example/callback"
 STEPS = ("store", "select", "choose", "consent", "allow", "callback", "result", "accounts")
@@ -255,7 +256,7 @@ def serve(kind: str, port: int, other_url: str, wire_json: str) -> None:
 
     app = floor_app(other_url, json.loads(wire_json)) if kind == "floor" else stub_bank(other_url)
     uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, server_header=False, log_level="warning",
-                http="httptools", loop="uvloop")
+                http="httptools", loop="uvloop", timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 class Floor:
