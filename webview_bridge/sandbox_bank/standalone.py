@@ -19,6 +19,7 @@ from webview_bridge.clock import Clock, SystemClock
 from webview_bridge.sandbox_bank.app import sandbox_bank_app
 from webview_bridge.sandbox_bank.config import SandboxConfig
 from webview_bridge.security.keyring import Keyring
+from webview_bridge.serving import KEEP_ALIVE_SECONDS
 from webview_bridge.settings import normalise_database_url
 from webview_bridge.store import server_keys
 from webview_bridge.store.database import Database
@@ -64,7 +65,7 @@ def standalone_server(host: str = "127.0.0.1", port: int = 8090, database_url: s
     if client_ca:
         tls.update(ssl_cert_reqs=ssl.CERT_REQUIRED, ssl_ca_certs=client_ca)
     return uvicorn.Server(uvicorn.Config(standalone_app(config), host=host, port=port, log_level="info",
-                                         lifespan="off", **tls))
+                                         lifespan="off", timeout_keep_alive=KEEP_ALIVE_SECONDS, **tls))
 
 
 def serve_standalone(host: str = "127.0.0.1", port: int = 8090, database_url: str = "sqlite:///webview_bridge.db",

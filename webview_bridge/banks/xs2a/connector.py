@@ -32,7 +32,7 @@ from webview_bridge.banks.model import (
     Account, AccountUnknown, Balance, BankRateLimited, BankUnavailable, ConsentEnded, Money, StandingOrder,
     Transaction, TransferDestination,
 )
-from webview_bridge.banks.transport import bank_transport
+from webview_bridge.banks.transport import BANK_LIMITS, bank_transport
 from webview_bridge.banks.xs2a import mapping
 from webview_bridge.banks.xs2a.openapi import Exchange
 from webview_bridge.banks.xs2a.signing import RequestSigner
@@ -150,10 +150,9 @@ class Xs2aConnector:
             verify = ssl.create_default_context(cafile=str(settings.ca_bundle) if settings.ca_bundle else None)
             if settings.client_cert and settings.client_key:
                 verify.load_cert_chain(settings.client_cert, settings.client_key)
-        limits = httpx2.Limits(max_connections=50, max_keepalive_connections=20, keepalive_expiry=30)
         self._client = httpx2.AsyncClient(
             timeout=httpx2.Timeout(settings.timeout_seconds), trust_env=False,
-            transport=transport or bank_transport(verify, limits),
+            transport=transport or bank_transport(verify, BANK_LIMITS),
         )
 
     async def aclose(self) -> None:
