@@ -179,7 +179,8 @@ def run(app: Starlette, settings: Settings) -> None:
 # An idle kept connection is closed after this long: longer than the 60 s idle timeout of common
 # load balancers and proxies, so they end idle connections, not the server. (A server closing
 # first races a request the proxy has just sent on that connection, which the proxy then answers
-# with 502; a client whose own idle limit is uvicorn's default 5 s races the same way.)
+# with 502; so does a client whose own idle limit is the same as the server's, as httpx's default
+# 5 s is uvicorn's.)
 KEEP_ALIVE_SECONDS = 75
 
 
