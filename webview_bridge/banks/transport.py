@@ -60,10 +60,6 @@ class _Backend(httpcore2.AsyncNetworkBackend):
                           socket_options: Iterable[Any] | None = None) -> httpcore2.AsyncNetworkStream:
         return _SocketAtHand(await self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None) -> httpcore2.AsyncNetworkStream:
-        return _SocketAtHand(await self._backend.connect_unix_socket(path, timeout, socket_options))
-
     async def sleep(self, seconds: float) -> None:
         await self._backend.sleep(seconds)
 
@@ -89,7 +85,7 @@ class _Transport(httpx2.AsyncHTTPTransport):
         return await super().handle_async_request(request)
 
 
-def bank_transport(verify: ssl.SSLContext | bool, limits: httpx2.Limits) -> httpx2.AsyncHTTPTransport:
+def bank_transport(verify: ssl.SSLContext | bool, limits: httpx2.Limits = BANK_LIMITS) -> httpx2.AsyncHTTPTransport:
     """httpx2's transport (TLS, pooling, its errors) whose connections are `_SocketAtHand` streams.
     httpx2 does not pass a network backend on to the httpcore2 pool it builds, so it is given to
     that pool as its constructor would take it (tests/banks/test_transport.py holds it to work)."""

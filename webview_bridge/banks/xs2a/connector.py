@@ -32,7 +32,7 @@ from webview_bridge.banks.model import (
     Account, AccountUnknown, Balance, BankRateLimited, BankUnavailable, ConsentEnded, Money, StandingOrder,
     Transaction, TransferDestination,
 )
-from webview_bridge.banks.transport import BANK_LIMITS, bank_transport
+from webview_bridge.banks.transport import bank_transport
 from webview_bridge.banks.xs2a import mapping
 from webview_bridge.banks.xs2a.openapi import Exchange
 from webview_bridge.banks.xs2a.signing import RequestSigner
@@ -152,7 +152,7 @@ class Xs2aConnector:
                 verify.load_cert_chain(settings.client_cert, settings.client_key)
         self._client = httpx2.AsyncClient(
             timeout=httpx2.Timeout(settings.timeout_seconds), trust_env=False,
-            transport=transport or bank_transport(verify, BANK_LIMITS),
+            transport=transport or bank_transport(verify),
         )
 
     async def aclose(self) -> None:
