@@ -26,6 +26,13 @@ def cpu_split(pid: int) -> tuple[float, float]:
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
+def loop_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process's main thread alone: a server's event loop, without its other
+    threads (on PostgreSQL, the database's)."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and of the processes it started (a server's workers)."""
     total = sum(cpu_split(pid))
@@ -125,6 +132,9 @@ class Server:
 
     def cpu(self) -> float:
         return cpu_seconds(self.proc.pid)
+
+    def loop_cpu(self) -> float:
+        return loop_cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.kill()

@@ -127,6 +127,9 @@ class Product:
     def cpu(self) -> float:
         return self.server.cpu()
 
+    def loop_cpu(self) -> float:
+        return self.server.loop_cpu()
+
     def bank_cpu(self) -> float:
         return cpu_seconds(self.bank.proc.pid)
 
