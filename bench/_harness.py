@@ -19,9 +19,10 @@ sys.path.insert(0, str(ROOT))
 from tests.support.postgres import free_port  # noqa: E402
 
 
-def cpu_split(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of a process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_split(pid: int, thread: int | None = None) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process, or of one of its threads, from /proc (Linux)."""
+    stat = Path(f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat")
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
     return int(fields[11]) / tick, int(fields[12]) / tick
 
@@ -29,8 +30,7 @@ def cpu_split(pid: int) -> tuple[float, float]:
 def loop_cpu_seconds(pid: int) -> float:
     """CPU seconds of a process's main thread alone: a server's event loop, without its other
     threads (on PostgreSQL, the database's)."""
-    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(cpu_split(pid, thread=pid))
 
 
 def cpu_seconds(pid: int) -> float:

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 
-from _harness import SandboxBank, Server, cpu_seconds, granian, wait_until_up
+from _harness import SandboxBank, Server, cpu_seconds, granian, loop_cpu_seconds, wait_until_up
 from tests.support.customer import Customer
 from tests.support.postgres import free_port
 from webview_bridge.serving import KEEP_ALIVE_SECONDS
@@ -307,6 +307,9 @@ class Floor:
 
     def cpu(self) -> float:
         return cpu_seconds(self.proc.pid)
+
+    def loop_cpu(self) -> float:
+        return loop_cpu_seconds(self.proc.pid)
 
     def bank_cpu(self) -> float:
         return cpu_seconds(self.bank.pid)

@@ -3,7 +3,7 @@ the product and of the floor alternate (product, floor, product, …), each the 
 at the same concurrency, and the line printed gives server CPU per flow for both (medians of the
 rounds) and their ratio. The floor answers as many bytes per step as the product did in this run.
 Each side's bank runs on the load's core and is not counted; its CPU per flow is printed beside.
-So is the part of the product's CPU spent off its event loop: on PostgreSQL, the database threads'.
+So is the part of each side's CPU spent off its event loop: on PostgreSQL, the database threads'.
 
     .venv/bin/python bench/versus_floor.py [--flows 100] [--rounds 5] [--concurrency 8] [--database URL]
 """
@@ -42,18 +42,16 @@ def main() -> None:
         bank_cpu: dict[str, list[float]] = {"product": [], "floor": []}
         latencies: dict[str, list[float]] = {"product": [], "floor": []}
         errors = {"product": 0, "floor": 0}
-        off_loop: list[float] = []
+        off_loop: dict[str, list[float]] = {"product": [], "floor": []}
         with ThreadPoolExecutor(args.concurrency) as pool:
             for side in (product, floor):
                 list(pool.map(side.one_flow, range(20)))  # warm-up
             for _ in range(args.rounds):
                 for side in (product, floor):
-                    before, bank_before = side.cpu(), side.bank_cpu()
-                    loop_before = product.loop_cpu()
+                    before, loop_before, bank_before = side.cpu(), side.loop_cpu(), side.bank_cpu()
                     outcomes = list(pool.map(side.one_flow, range(args.flows)))
                     cpu[side.name].append((side.cpu() - before) * 1000 / args.flows)
-                    if side is product:
-                        off_loop.append(cpu["product"][-1] - (product.loop_cpu() - loop_before) * 1000 / args.flows)
+                    off_loop[side.name].append(cpu[side.name][-1] - (side.loop_cpu() - loop_before) * 1000 / args.flows)
                     bank_cpu[side.name].append((side.bank_cpu() - bank_before) * 1000 / args.flows)
                     latencies[side.name] += [o[0] for o in outcomes]
                     errors[side.name] += sum(o[1] for o in outcomes)
@@ -73,7 +71,7 @@ def main() -> None:
             "floor_rounds_ms": [round(r, 2) for r in cpu["floor"]],
             "product_p50_ms": p("product", 0.5), "product_p99_ms": p("product", 0.99),
             "floor_p99_ms": p("floor", 0.99),
-            "product_off_loop_cpu_ms_per_flow": round(statistics.median(off_loop), 2),
+            "off_loop_cpu_ms_per_flow": {name: round(statistics.median(rounds), 2) for name, rounds in off_loop.items()},
             "bank_cpu_ms_per_flow": {name: round(statistics.median(rounds), 2) for name, rounds in bank_cpu.items()},
             "wire_bytes": wire, "errors": errors,
         }))
